@@ -1,0 +1,1 @@
+"""Built-in scheduling strategies: one policy a module, registered by name with @register."""

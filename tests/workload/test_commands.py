@@ -1,0 +1,51 @@
+"""`tokbench workloads` and `tokbench profile` outputs: terminal, JSON and report files."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import tokbench.cli.profile_cmd  # noqa: F401  (registers the command)
+import tokbench.cli.workloads_cmd  # noqa: F401
+from tokbench.cli.app import app
+from tokbench.workload import list_presets
+
+
+def invoke(*args):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_workloads_lists_every_preset_with_statistics():
+    rows = json.loads(invoke("workloads", "--json"))
+    assert [r["name"] for r in rows] == list_presets()
+    hv = next(r for r in rows if r["name"] == "high-variance")
+    assert hv["requests"] == 128 and hv["arrival"] == "offline" and hv["prompt_p50_p90_p99"][0] > 0
+    assert "high-variance" in invoke("workloads")
+
+
+def test_profile_terminal_shows_recommendation():
+    out = invoke("profile", "high-variance")
+    assert "Recommendation:" in out and "prefill waste" in out and "offline" in out
+
+
+def test_profile_report_html_and_markdown(tmp_path):
+    profile = json.loads(invoke("profile", "high-variance-online", "--json", "--report", str(tmp_path / "r.html")))
+    files = {p.rsplit("/", 1)[-1] for p in profile["report_files"]}
+    assert files == {"r.html", "r-lengths-histogram.png", "r-lengths-cdf.png", "r-arrival-rate.png"}
+    for name in files:
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(b"\x89PNG") if name.endswith(".png") else b"<html" in data
+    invoke("profile", "tiny", "--report", str(tmp_path / "t.md"))
+    markdown = (tmp_path / "t.md").read_text()
+    assert "## Recommendation" in markdown and "![lengths-cdf](t-lengths-cdf.png)" in markdown
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("args", [["--budgets", "0,5"], ["--report", "x.txt"], ["--over-length", "shrink"]])
+def test_profile_bad_flags_are_user_errors(args, tmp_path):
+    from tokbench.errors import UserError
+
+    result = CliRunner().invoke(app, ["profile", "tiny", *args])
+    assert isinstance(result.exception, UserError)

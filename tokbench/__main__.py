@@ -1,0 +1,3 @@
+from tokbench.cli.app import main
+
+main()

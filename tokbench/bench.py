@@ -1,0 +1,91 @@
+"""One benchmark: a model and a workload served under each strategy on the same engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import pandas as pd
+import torch
+
+from tokbench.engine.attention.select import select_backend
+from tokbench.engine.clock import Clock
+from tokbench.engine.kv_base import KVCache
+from tokbench.engine.kv_contiguous import ContiguousKV
+from tokbench.engine.kv_paged import PagedKV
+from tokbench.engine.kv_storage import KVStorage
+from tokbench.engine.loop import run_loop
+from tokbench.engine.runner import Runner
+from tokbench.metrics.cost_model import CostModel
+from tokbench.metrics.hardware import DevicePeaks
+from tokbench.metrics.summary import SLO, summarize
+from tokbench.model import LoadedModel
+from tokbench.strategy import SchedulerConfig, Strategy
+from tokbench.workload.types import Request, Workload
+
+
+@dataclass
+class StrategyRun:
+    name: str
+    strategy: type[Strategy]
+    config: SchedulerConfig
+    tables: dict[str, pd.DataFrame]
+    outputs: dict[int, list[int]]
+    summary: dict[str, float]
+    verification: dict | None = None
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "backend": "tokbench",
+            "strategy": self.strategy.name,
+            "kv_layout": self.strategy.kv_layout,
+            "knobs": {k: getattr(self.config, k) for k in self.strategy.knobs},
+            "summary": self.summary,
+            "verification": self.verification,
+        }
+
+
+@dataclass
+class Engine:
+    """Everything strategies share: model, KV storage, attention backend, runner, clock, costs."""
+
+    loaded: LoadedModel
+    kv_budget_tokens: int
+    attention: str = "auto"
+    storage: KVStorage = field(init=False)
+    runner: Runner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backend = select_backend(self.loaded.device, self.attention)
+        self.storage = KVStorage(self.loaded.cfg, self.kv_budget_tokens, self.loaded.dtype, self.loaded.device)
+        self.runner = Runner(self.loaded, self.storage, self.backend)
+        self.cost = CostModel.of(self.loaded.cfg, torch.finfo(self.loaded.dtype).bits // 8)
+
+    def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
+        if strategy.kv_layout == "paged":
+            return PagedKV(config.kv_budget_tokens, config.block_size)
+        return ContiguousKV(config.kv_budget_tokens)
+
+    def serve(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request],
+              on_step: Callable[[int], None] | None = None):
+        policy = strategy(config, self.new_kv(strategy, config))
+        return run_loop(policy, requests, self.runner, Clock(self.loaded.device), on_step)
+
+
+def warmup_requests(requests: list[Request]) -> list[Request]:
+    """A few short offline requests: warm kernels and allocators, then thrown away."""
+    return [replace(r, request_id=i, arrival_s=0.0, prompt_token_ids=r.prompt_token_ids[:64],
+                    max_tokens=min(r.max_tokens, 4)) for i, r in enumerate(requests[:8])]
+
+
+def run_strategy(engine: Engine, strategy: type[Strategy], config: SchedulerConfig, workload: Workload, *,
+                 peaks: DevicePeaks, slo: SLO, warmup: bool = True,
+                 on_step: Callable[[int], None] | None = None) -> StrategyRun:
+    if warmup:
+        engine.serve(strategy, config, warmup_requests(workload.requests))
+    rec = engine.serve(strategy, config, workload.requests, on_step)
+    tables = rec.tables()
+    summary = summarize(tables["requests"], tables["steps"], tables["tokens"], cost=engine.cost,
+                        peak_bandwidth=peaks.peak_bandwidth, peak_flops=peaks.peak_flops, slo=slo)
+    return StrategyRun(strategy.name, strategy, config, tables, rec.outputs, summary)

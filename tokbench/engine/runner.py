@@ -1,0 +1,37 @@
+"""The runner: one plan in, one forward pass, the next token per sampling sequence out (greedy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from tokbench.engine.attention.base import AttentionBackend
+from tokbench.engine.kv_base import KVCache
+from tokbench.engine.kv_storage import KVStorage
+from tokbench.engine.plan import StepPlan
+from tokbench.engine.step_inputs import build_step_inputs
+from tokbench.model import LoadedModel
+
+
+@dataclass
+class StepOutput:
+    tokens: list[int | None]  # one per chunk: the sampled token, or None for chunks that do not sample
+
+
+class Runner:
+    def __init__(self, loaded: LoadedModel, storage: KVStorage, backend: AttentionBackend):
+        self.model = loaded.model
+        self.cfg = loaded.cfg
+        self.device = loaded.device
+        self.storage = storage
+        self.backend = backend
+
+    @torch.inference_mode()
+    def execute(self, plan: StepPlan, kv: KVCache) -> StepOutput:
+        inputs = build_step_inputs(plan, kv, self.device, self.cfg.max_model_len)
+        attention = self.backend.bind(inputs, self.storage)
+        hidden = self.model(inputs.input_ids, inputs.positions, attention)
+        sampled = self.model.logits(hidden.index_select(0, inputs.sample_index)).argmax(dim=-1).tolist()
+        it = iter(sampled)
+        return StepOutput(tokens=[next(it) if c.samples else None for c in plan.chunks])

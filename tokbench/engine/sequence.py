@@ -1,0 +1,57 @@
+"""A request's state inside the engine: its tokens and how many of them have KV stored."""
+
+from __future__ import annotations
+
+from tokbench.workload.types import Request
+
+
+class Sequence:
+    __slots__ = ("request", "token_ids", "num_computed", "num_preemptions", "first_scheduled_s")
+
+    def __init__(self, request: Request):
+        self.request = request
+        self.token_ids: list[int] = list(request.prompt_token_ids)
+        self.num_computed = 0  # leading tokens whose KV is in the cache
+        self.num_preemptions = 0
+        self.first_scheduled_s: float | None = None
+
+    @property
+    def seq_id(self) -> int:
+        return self.request.request_id
+
+    @property
+    def prompt_len(self) -> int:
+        return self.request.prompt_len
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.token_ids)
+
+    @property
+    def num_output(self) -> int:
+        return len(self.token_ids) - self.request.prompt_len
+
+    @property
+    def output_ids(self) -> list[int]:
+        return self.token_ids[self.request.prompt_len:]
+
+    @property
+    def finished(self) -> bool:
+        return self.num_output >= self.request.max_tokens
+
+    @property
+    def num_uncomputed(self) -> int:
+        """Tokens still to run through the model before the next token can be sampled."""
+        return self.num_tokens - self.num_computed
+
+    @property
+    def in_prefill(self) -> bool:
+        return self.num_uncomputed > 1
+
+    @property
+    def final_len(self) -> int:
+        """Tokens this sequence will hold when done (outputs have fixed length: ignore_eos)."""
+        return self.request.prompt_len + self.request.max_tokens
+
+    def __repr__(self) -> str:
+        return f"Sequence(id={self.seq_id}, tokens={self.num_tokens}, computed={self.num_computed})"

@@ -1,0 +1,18 @@
+"""Percentile summaries named the way vLLM's benchmark names them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PERCENTILES = (("median", 50), ("p90", 90), ("p99", 99))
+
+
+def describe_ms(name: str, seconds: np.ndarray) -> dict[str, float]:
+    """mean/median/p90/p99 of `seconds`, in milliseconds (NaN when there is nothing to describe)."""
+    values = np.asarray(seconds, dtype=float) * 1000.0
+    if values.size == 0:
+        return {f"{stat}_{name}_ms": float("nan") for stat in ("mean", *dict(PERCENTILES))}
+    out = {f"mean_{name}_ms": float(np.mean(values))}
+    for label, q in PERCENTILES:
+        out[f"{label}_{name}_ms"] = float(np.percentile(values, q))  # linear interpolation
+    return out

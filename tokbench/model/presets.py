@@ -1,0 +1,33 @@
+"""Random-weight presets: `tiny` for CPU, and the shapes of real models for GPU boxes."""
+
+from __future__ import annotations
+
+from tokbench.model.config import ModelConfig
+
+_LLAMA3_SCALING = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                   "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+
+PRESETS: dict[str, ModelConfig] = {
+    # ~21M parameters: small enough for 2 CPU cores, big enough that batching matters.
+    "tiny": ModelConfig(
+        name="tiny", architecture="llama", vocab_size=32000, hidden_size=256,
+        intermediate_size=704, num_layers=6, num_heads=8, num_kv_heads=4, head_dim=32,
+        max_model_len=2048,
+    ),
+    "llama-1b": ModelConfig(
+        name="llama-1b", architecture="llama", vocab_size=128256, hidden_size=2048,
+        intermediate_size=8192, num_layers=16, num_heads=32, num_kv_heads=8, head_dim=64,
+        max_model_len=8192, rope_theta=500000.0, rope_scaling=_LLAMA3_SCALING,
+        tie_word_embeddings=True,
+    ),
+    "llama-8b": ModelConfig(
+        name="llama-8b", architecture="llama", vocab_size=128256, hidden_size=4096,
+        intermediate_size=14336, num_layers=32, num_heads=32, num_kv_heads=8, head_dim=128,
+        max_model_len=8192, rope_theta=500000.0, rope_scaling={**_LLAMA3_SCALING, "factor": 8.0},
+    ),
+    "qwen2.5-7b": ModelConfig(
+        name="qwen2.5-7b", architecture="qwen2", vocab_size=152064, hidden_size=3584,
+        intermediate_size=18944, num_layers=28, num_heads=28, num_kv_heads=4, head_dim=128,
+        max_model_len=8192, rms_norm_eps=1e-6, rope_theta=1000000.0, attention_bias=True,
+    ),
+}

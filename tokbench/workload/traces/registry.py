@@ -1,0 +1,118 @@
+"""Which format a trace file is in, and reading it with that format's columns."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from tokbench.errors import UserError
+from tokbench.workload.options import WorkloadOptions
+from tokbench.workload.table import LengthTable
+from tokbench.workload.traces.assemble import assemble
+from tokbench.workload.traces.azure import AZURE
+from tokbench.workload.traces.burstgpt import BURSTGPT
+from tokbench.workload.traces.columns import BadRows
+from tokbench.workload.traces.csv_reader import HEADER_LINES, csv_batches, header_names
+from tokbench.workload.traces.format import TraceFormat
+from tokbench.workload.traces.generic import generic_format
+from tokbench.workload.traces.jsonl_reader import jsonl_batches, jsonl_keys
+from tokbench.workload.traces.lengths_csv import LENGTHS, LENGTHS_TIMED
+from tokbench.workload.traces.mooncake import MOONCAKE
+from tokbench.workload.traces.parquet_reader import parquet_batches, parquet_names
+from tokbench.workload.traces.progress import read_progress
+from tokbench.workload.traces.sharegpt import read_sharegpt
+from tokbench.workload.traces.source_file import check_text_encoding, logical_suffix, read_head
+
+KNOWN_FORMATS = (AZURE, BURSTGPT, MOONCAKE, LENGTHS_TIMED, LENGTHS)  # detection order: most specific first
+FORMAT_NAMES = ("azure", "burstgpt", "mooncake", "lengths", "sharegpt", "generic")
+
+
+def _layout(path: Path, head: bytes) -> str:
+    suffix = logical_suffix(path)
+    if head.startswith(b"PAR1") or suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix == ".json" or stripped[:1] in (b"[", b"{"):
+        return "json" if stripped[:1] == b"[" else "jsonl"
+    return "csv"
+
+
+def _missing_columns_error(path: Path, fmt: TraceFormat, names: list[str]) -> UserError:
+    missing = [c for c in fmt.columns.values() if c not in names]
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+        hints.append(f"'{column}'" + (f" (found '{close[0]}': pass --column or fix the header)" if close else ""))
+    return UserError(f"{path}: line 1: missing column {', '.join(hints)} for format {fmt.name} "
+                     f"(columns: {', '.join(names) or 'none'})")
+
+
+def _choose_format(path: Path, names: list[str], layout: str, options: WorkloadOptions) -> TraceFormat:
+    wanted = options.format
+    if wanted not in (None, "generic"):
+        candidates = [f for f in KNOWN_FORMATS if f.name == wanted]
+        if not candidates:
+            raise UserError(f"--format must be one of {', '.join(FORMAT_NAMES)}, got {wanted!r}")
+        fmt = next((f for f in candidates if f.matches(names, layout)), candidates[-1])
+        fmt = fmt.with_columns(options.columns, options.time_unit)
+        if not all(c in names for c in fmt.columns.values()):
+            raise _missing_columns_error(path, fmt, names)
+        return fmt
+    if wanted is None and not options.columns:
+        for fmt in KNOWN_FORMATS:
+            if fmt.matches(names, layout):
+                return fmt
+    try:
+        fmt = generic_format(names, layout, options.columns, options.time_unit)
+    except UserError as exc:
+        # Nothing fits: say what was expected, pointing at the nearest known format.
+        nearest = max(KNOWN_FORMATS, key=lambda f: sum(c in names for c in f.columns.values()))
+        if wanted is None and any(c in names for c in nearest.columns.values()):
+            raise _missing_columns_error(path, nearest, names) from None
+        raise UserError(f"{path}: line 1: cannot tell the trace format: {exc} "
+                        f"(known: {'; '.join(f.title for f in KNOWN_FORMATS[:4])})") from None
+    missing = [c for c in fmt.columns.values() if c not in names]
+    if missing:
+        raise _missing_columns_error(path, fmt, names)
+    return fmt
+
+
+def _row_describer(layout: str):
+    if layout == "csv":
+        return lambda row: f"row {row + 1} (line {row + 1 + HEADER_LINES})"
+    if layout == "jsonl":
+        return lambda row: f"line {row + 1}"
+    return lambda row: f"row {row + 1}"
+
+
+def read_trace(path: Path, options: WorkloadOptions) -> LengthTable:
+    """Read a recorded trace (format detected, or options.format) into a checked LengthTable."""
+    head = read_head(path)
+    layout = _layout(path, head)
+    if options.format == "sharegpt" or (layout == "json" and options.format is None):
+        check_text_encoding(path, head)
+        return read_sharegpt(path, options.tokenizer)
+    bad = BadRows()
+    with read_progress(path, options.progress) as on_read:
+        if layout == "parquet":
+            names = parquet_names(path)
+            fmt = _choose_format(path, names, layout, options)
+            batches = parquet_batches(path, fmt.columns, on_read)
+        elif layout == "jsonl":
+            names = jsonl_keys(path, check_text_encoding(path, head))
+            fmt = _choose_format(path, names, layout, options)
+            batches = jsonl_batches(path, fmt.columns, skip_bad_rows=options.skip_bad_rows,
+                                    on_bad_line=lambda: bad.add_text("line is not valid JSON"), on_read=on_read)
+        else:
+            delimiter = options.delimiter or ("\t" if logical_suffix(path) == ".tsv" else ",")
+            names = header_names(path, check_text_encoding(path, head), delimiter)
+            fmt = _choose_format(path, names, "csv", options)
+            batches = csv_batches(path, fmt.columns, delimiter=delimiter, skip_bad_rows=options.skip_bad_rows,
+                                  on_bad_line=lambda: bad.add_text("wrong number of fields"), on_read=on_read)
+        table = assemble(path, fmt, batches, skip_bad_rows=options.skip_bad_rows,
+                         sort_by_time=options.sort_by_time, bad=bad, describe_row=_row_describer(layout))
+    if bad.total:
+        table.source["bad_rows"] = dict(bad.counts)
+    return table

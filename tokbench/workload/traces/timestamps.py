@@ -1,0 +1,62 @@
+"""Arrival columns -> seconds from the first row: datetimes (Azure) or numbers in a unit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tokbench.workload.traces.columns import BAD_TIME, MISSING, OK, as_float
+
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def _datetime_ns(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """int64 ns since the epoch, and a reason code per row."""
+    if pa.types.is_timestamp(column.type):
+        ns = pc.cast(column, pa.timestamp("ns", tz=column.type.tz))
+    else:
+        ns = None
+        # Arrow's ISO-8601 cast is fast; it wants naive (2023 traces) or zoned (2024) strings.
+        for target in (pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")):
+            try:
+                ns = pc.cast(column, target)
+                break
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        if ns is None:  # mixed or odd layouts: pandas, which marks what it cannot read
+            parsed = pd.to_datetime(pd.Series(column.to_pylist(), dtype=object), format="ISO8601",
+                                    errors="coerce", utc=True)
+            values = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+            reason = np.where(parsed.isna().to_numpy(), BAD_TIME, OK).astype(np.uint8)
+            reason[np.asarray(column.is_null())] = MISSING
+            return values, reason
+    values = pc.cast(pc.fill_null(ns, 0), pa.int64()).to_numpy(zero_copy_only=False)
+    reason = np.where(np.asarray(ns.is_null()), MISSING, OK).astype(np.uint8)
+    return values, reason
+
+
+class ArrivalParser:
+    """Parses arrival columns batch by batch; times are relative to the first row's timestamp,
+    kept in integer ns until then so 2024-epoch datetimes do not lose sub-microsecond detail."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+        self._origin_ns: int | None = None
+        self._origin_s: float | None = None
+
+    def parse(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        if self.unit == "datetime":
+            ns, reason = _datetime_ns(column)
+            ok = reason == OK
+            if self._origin_ns is None and ok.any():
+                self._origin_ns = int(ns[ok][0])
+            return (ns - (self._origin_ns or 0)) / 1e9, reason
+        values, reason = as_float(column)
+        reason[reason != OK] = np.where(reason[reason != OK] == MISSING, MISSING, BAD_TIME)
+        seconds = values * TIME_UNITS[self.unit]
+        ok = reason == OK
+        if self._origin_s is None and ok.any():
+            self._origin_s = float(seconds[ok][0])
+        return seconds - (self._origin_s or 0.0), reason
