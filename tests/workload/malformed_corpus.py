@@ -28,30 +28,70 @@ CASES: list[tuple[str, bytes, str]] = [
     ("misnamed_column.csv", f"TIMESTAMP,ContextToken,GeneratedTokens\n{T0},12,3\n".encode(), "found 'ContextToken'"),
     ("nan_length.csv", _azure(f"{T0},12,3", f"{T1},NaN,3"), "row 2 (line 3), column 'ContextTokens': value is missing"),
     ("empty_cell.csv", _azure(f"{T0},12,3", f"{T1},5,"), "column 'GeneratedTokens': value is missing"),
-    ("negative_length.csv", _azure(f"{T0},12,3", f"{T1},7,4", f"{T2},-3,4"), "row 3 (line 4), column 'ContextTokens': length is negative"),
+    (
+        "negative_length.csv",
+        _azure(f"{T0},12,3", f"{T1},7,4", f"{T2},-3,4"),
+        "row 3 (line 4), column 'ContextTokens': length is negative",
+    ),
     ("zero_length.csv", _azure(f"{T0},0,3"), "length is zero"),
     ("fractional_length.csv", _azure(f"{T0},12.5,3"), "not a whole number"),
     ("text_length.csv", _azure(f"{T0},12,3", f"{T1},twelve,3"), "value is not a number (got 'twelve')"),
-    ("bad_timestamp.csv", _azure(f"{T0},12,3", "2023-13-45 99:00:00,12,3"), "column 'TIMESTAMP': timestamp cannot be parsed"),
+    (
+        "bad_timestamp.csv",
+        _azure(f"{T0},12,3", "2023-13-45 99:00:00,12,3"),
+        "column 'TIMESTAMP': timestamp cannot be parsed",
+    ),
     ("non_monotonic.csv", _azure(f"{T2},12,3", f"{T0},12,3"), "timestamp is earlier than the row before"),
     ("semicolon.csv", b"TIMESTAMP;ContextTokens;GeneratedTokens\n2023-11-16 18:00:00;1;2\n", "semicolon-separated"),
     ("latin1.csv", _azure(f"{T0},12,3") + "caf\xe9,1,2\n".encode("latin-1"), "line 3"),
     ("utf16.csv", _azure(f"{T0},12,3").decode().encode("utf-16"), "UTF-16"),
-    ("truncated.csv.gz", gzip.compress(_azure(*[f"{T0},{i + 1},3" for i in range(5000)]))[:-200], "truncated or corrupt"),
+    (
+        "truncated.csv.gz",
+        gzip.compress(_azure(*[f"{T0},{i + 1},3" for i in range(5000)]))[:-200],
+        "truncated or corrupt",
+    ),
     ("wrong_field_count.csv", _azure(f"{T0},12,3", f"{T1},12"), "line 3: 2 fields where the header has 3"),
     ("unknown_columns.csv", b"foo,bar\n1,2\n", "cannot tell the trace format"),
-    ("bad_json_line.jsonl", _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE, '{"timestamp": 5, "input_len'), "line 3: not valid JSON"),
-    ("negative_input.jsonl", _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE.replace("600", "-5")), "line 2, column 'input_length': length is negative"),
-    ("bad_hash_ids.jsonl", _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE.replace("[1, 2]", '"abc"')), "hash_ids is not a list"),
+    (
+        "bad_json_line.jsonl",
+        _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE, '{"timestamp": 5, "input_len'),
+        "line 3: not valid JSON",
+    ),
+    (
+        "negative_input.jsonl",
+        _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE.replace("600", "-5")),
+        "line 2, column 'input_length': length is negative",
+    ),
+    (
+        "bad_hash_ids.jsonl",
+        _mooncake(GOOD_MOONCAKE, GOOD_MOONCAKE.replace("[1, 2]", '"abc"')),
+        "hash_ids is not a list",
+    ),
     ("blank.jsonl", b"\n\n  \n", "file is empty"),
-    ("burstgpt_bad_time.csv", b"Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
-                              b"0,ChatGPT,5,6,11,API log\nsoon,ChatGPT,5,6,11,API log\n", "column 'Timestamp': timestamp cannot be parsed"),
-    ("burstgpt_all_failed.csv", b"Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
-                                b"0,ChatGPT,5,0,5,API log\n1,GPT-4,7,0,7,API log\n", "none of the 2 rows is usable"),
+    (
+        "burstgpt_bad_time.csv",
+        b"Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+        b"0,ChatGPT,5,6,11,API log\nsoon,ChatGPT,5,6,11,API log\n",
+        "column 'Timestamp': timestamp cannot be parsed",
+    ),
+    (
+        "burstgpt_all_failed.csv",
+        b"Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+        b"0,ChatGPT,5,0,5,API log\n1,GPT-4,7,0,7,API log\n",
+        "none of the 2 rows is usable",
+    ),
     ("sharegpt_broken.json", b'[{"conversations": [{"from": "human", "value": "hi"}', "invalid JSON"),
-    ("sharegpt_no_pairs.json", b'[{"conversations": [{"from": "gpt", "value": "hi"}]}]', "has a human turn followed by a reply"),
+    (
+        "sharegpt_no_pairs.json",
+        b'[{"conversations": [{"from": "gpt", "value": "hi"}]}]',
+        "has a human turn followed by a reply",
+    ),
     ("garbage.parquet", b"PAR1 this is not parquet", "not a readable Parquet file"),
-    ("bad_spec.json", b'{"num_requests": 4, "prompt": {"dist": "weird"}, "output": {"dist": "fixed", "value": 3}}', "unknown dist 'weird'"),
+    (
+        "bad_spec.json",
+        b'{"num_requests": 4, "prompt": {"dist": "weird"}, "output": {"dist": "fixed", "value": 3}}',
+        "unknown dist 'weird'",
+    ),
 ]
 
 

@@ -31,7 +31,7 @@ def test_lognormal_median_and_clip():
 
 def test_pareto_and_zipf_tails():
     p = draw({"dist": "pareto", "scale": 100, "alpha": 2.0})
-    assert p.min() >= 100 and abs(np.median(p) - 100 * 2 ** 0.5) < 5
+    assert p.min() >= 100 and abs(np.median(p) - 100 * 2**0.5) < 5
     z = draw({"dist": "zipf", "a": 1.5, "low": 1, "high": 1000})
     assert (z == 1).mean() > 0.3 and z.max() > 100
 
@@ -47,14 +47,22 @@ def test_empirical_values_file_and_histogram(tmp_path):
 
 
 def test_mixture_weights():
-    m = draw({"dist": "mixture", "components": [{"weight": 3, "dist": "fixed", "value": 1},
-                                                 {"weight": 1, "dist": "fixed", "value": 1000}]})
+    m = draw(
+        {
+            "dist": "mixture",
+            "components": [{"weight": 3, "dist": "fixed", "value": 1}, {"weight": 1, "dist": "fixed", "value": 1000}],
+        }
+    )
     assert abs((m == 1).mean() - 0.75) < 0.02
 
 
 def test_correlation_links_prompt_and_output():
-    spec = {"num_requests": 5000, "correlation": 0.8, "prompt": {"dist": "lognormal", "median": 100, "sigma": 1},
-            "output": {"dist": "pareto", "scale": 10, "alpha": 1.5}}
+    spec = {
+        "num_requests": 5000,
+        "correlation": 0.8,
+        "prompt": {"dist": "lognormal", "median": 100, "sigma": 1},
+        "output": {"dist": "pareto", "scale": 10, "alpha": 1.5},
+    }
     t = synthesize(spec, seed=0)
     independent = synthesize(dict(spec, correlation=0), seed=0)
 
@@ -64,8 +72,15 @@ def test_correlation_links_prompt_and_output():
     assert rank_correlation(t) > 0.6 and abs(rank_correlation(independent)) < 0.1
 
 
-@pytest.mark.parametrize("bad", [{"dist": "lognormal", "median": -1, "sigma": 1}, {"dist": "nope"},
-                                 {"dist": "uniform", "low": 5, "high": 1}, {"value": 3}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"dist": "lognormal", "median": -1, "sigma": 1},
+        {"dist": "nope"},
+        {"dist": "uniform", "low": 5, "high": 1},
+        {"value": 3},
+    ],
+)
 def test_bad_distribution_specs_are_user_errors(bad):
     with pytest.raises(UserError):
         parse_length_distribution(bad, "x")
@@ -79,7 +94,7 @@ def test_arrival_processes():
     assert abs(gaps.std() / gaps.mean() - 3) < 0.3 and abs(1 / gaps.mean() - 5) < 0.5
     assert np.allclose(np.diff(arrival_times({"process": "constant", "rate": 4}, 10, rng)), 0.25)
     ramp = np.diff(arrival_times({"process": "ramp", "start_rate": 1, "end_rate": 20}, N, rng))
-    assert ramp[: N // 10].mean() > 5 * ramp[-N // 10:].mean()
+    assert ramp[: N // 10].mean() > 5 * ramp[-N // 10 :].mean()
     assert not arrival_times({"process": "offline"}, 5, rng).any()
     with pytest.raises(UserError):
         arrival_times({"process": "poisson"}, 5, rng)

@@ -6,8 +6,17 @@ import pytest
 from tokbench.errors import UserError
 from tokbench.workload import WorkloadOptions, list_presets, load_table, load_workload
 
-REQUIRED = {"high-variance", "high-variance-online", "tiny", "chat", "summarization", "code", "agentic",
-            "long-context", "uniform"}
+REQUIRED = {
+    "high-variance",
+    "high-variance-online",
+    "tiny",
+    "chat",
+    "summarization",
+    "code",
+    "agentic",
+    "long-context",
+    "uniform",
+}
 
 
 def test_required_presets_exist():

@@ -33,8 +33,12 @@ def cli_profile(path: Path) -> dict:
 
 def raw_mooncake():
     rows = [json.loads(line) for line in (TRACES / "mooncake_conversation_trace.jsonl").read_text().splitlines()]
-    return ([r["input_length"] for r in rows], [r["output_length"] for r in rows],
-            [r["timestamp"] / 1000 for r in rows], [r["hash_ids"] for r in rows])
+    return (
+        [r["input_length"] for r in rows],
+        [r["output_length"] for r in rows],
+        [r["timestamp"] / 1000 for r in rows],
+        [r["hash_ids"] for r in rows],
+    )
 
 
 def raw_sharegpt():
@@ -46,10 +50,21 @@ def raw_sharegpt():
 def check_lengths(ours: dict, values: list[int]):
     cuts = statistics.quantiles(values, n=100, method="inclusive")  # linear interpolation
     p = {q: cuts[q - 1] for q in (10, 50, 90, 99)}
-    expected = {"count": len(values), "total": sum(values), "mean": statistics.fmean(values), "min": min(values),
-                "max": max(values), "p10": p[10], "p50": p[50], "p90": p[90], "p99": p[99],
-                "cv": statistics.pstdev(values) / statistics.fmean(values), "p90_over_p10": p[90] / p[10],
-                "p99_over_p50": p[99] / p[50], "max_over_p50": max(values) / p[50]}
+    expected = {
+        "count": len(values),
+        "total": sum(values),
+        "mean": statistics.fmean(values),
+        "min": min(values),
+        "max": max(values),
+        "p10": p[10],
+        "p50": p[50],
+        "p90": p[90],
+        "p99": p[99],
+        "cv": statistics.pstdev(values) / statistics.fmean(values),
+        "p90_over_p10": p[90] / p[10],
+        "p99_over_p50": p[99] / p[50],
+        "max_over_p50": max(values) / p[50],
+    }
     assert set(ours) == set(expected)
     for key, value in expected.items():
         assert close(ours[key], value), (key, ours[key], value)
@@ -58,7 +73,7 @@ def check_lengths(ours: dict, values: list[int]):
 def padded_waste(values, batch):
     real = slots = 0
     for start in range(0, len(values), batch):
-        chunk = values[start:start + batch]
+        chunk = values[start : start + batch]
         real += sum(chunk)
         slots += max(chunk) * len(chunk)
     return 1 - real / slots
@@ -148,8 +163,9 @@ def test_mooncake_profile_agrees_with_raw_file():
     assert close(reuse["reused_token_fraction"], reused_tokens / sum(prompts))
 
     model = profile["concurrency"]["model"]
-    ends = sorted(t + p / model["prefill_tokens_per_s"] + o * model["tpot_ms"] / 1000
-                  for t, p, o in zip(rel, prompts, outputs))
+    ends = sorted(
+        t + p / model["prefill_tokens_per_s"] + o * model["tpot_ms"] / 1000 for t, p, o in zip(rel, prompts, outputs)
+    )
     in_flight = [bisect_right(rel, t) - bisect_right(ends, t) for t in rel]
     assert profile["concurrency"]["max"] == max(in_flight)
     assert close(profile["concurrency"]["p99"], statistics.quantiles(in_flight, n=100, method="inclusive")[98])

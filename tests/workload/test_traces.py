@@ -36,8 +36,12 @@ def test_burstgpt_failures_are_excluded_and_counted():
 
 
 def test_mooncake_prefix_blocks_become_shared_tokens():
-    w = load_workload(str(TRACES / "mooncake_conversation_trace.jsonl"), vocab_size=32000, max_model_len=200_000,
-                      options=WorkloadOptions(limit=20))
+    w = load_workload(
+        str(TRACES / "mooncake_conversation_trace.jsonl"),
+        vocab_size=32000,
+        max_model_len=200_000,
+        options=WorkloadOptions(limit=20),
+    )
     lines = [json.loads(x) for x in (TRACES / "mooncake_conversation_trace.jsonl").read_text().splitlines()[:20]]
     a, b = w.requests[0].prompt_token_ids, w.requests[1].prompt_token_ids
     assert lines[0]["hash_ids"][0] == lines[1]["hash_ids"][0] and lines[0]["hash_ids"][1] != lines[1]["hash_ids"][1]
@@ -46,8 +50,12 @@ def test_mooncake_prefix_blocks_become_shared_tokens():
 
 
 def test_length_scale_scales_prefix_blocks():
-    w = load_workload(str(TRACES / "mooncake_conversation_trace.jsonl"), vocab_size=32000, max_model_len=8192,
-                      options=WorkloadOptions(limit=2, length_scale=0.25))
+    w = load_workload(
+        str(TRACES / "mooncake_conversation_trace.jsonl"),
+        vocab_size=32000,
+        max_model_len=8192,
+        options=WorkloadOptions(limit=2, length_scale=0.25),
+    )
     a, b = w.requests[0].prompt_token_ids, w.requests[1].prompt_token_ids
     assert a[:128] == b[:128] and a[128:256] != b[128:256]
 
@@ -65,10 +73,13 @@ def test_gzip_parquet_and_generic_mapping(tmp_path):
     pd.read_csv(src).to_parquet(parquet)
     renamed = tmp_path / "mine.csv"
     pd.read_csv(src).rename(columns={"ContextTokens": "in", "GeneratedTokens": "out", "TIMESTAMP": "when"}).to_csv(
-        renamed, index=False)
+        renamed, index=False
+    )
     base = load_table(str(src))
-    generic = load_table(str(renamed), options=WorkloadOptions(
-        columns={"prompt": "in", "output": "out", "arrival": "when"}, time_unit="datetime"))
+    generic = load_table(
+        str(renamed),
+        options=WorkloadOptions(columns={"prompt": "in", "output": "out", "arrival": "when"}, time_unit="datetime"),
+    )
     for other in (load_table(str(gz)), load_table(str(parquet)), generic):
         assert np.array_equal(other.prompt_len, base.prompt_len)
         assert np.allclose(other.arrival_s, base.arrival_s, atol=1e-6)
@@ -76,12 +87,21 @@ def test_gzip_parquet_and_generic_mapping(tmp_path):
 
 def test_sharegpt_conversations_approximate_lengths(tmp_path):
     path = tmp_path / "sg.json"
-    path.write_text(json.dumps([
-        {"conversations": [{"from": "human", "value": "x" * 400}, {"from": "gpt", "value": "y" * 80}]},
-        {"conversations": [{"from": "gpt", "value": "orphan"}]},
-        {"conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "q" * 8},
-                           {"from": "gpt", "value": "a" * 4}]},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {"conversations": [{"from": "human", "value": "x" * 400}, {"from": "gpt", "value": "y" * 80}]},
+                {"conversations": [{"from": "gpt", "value": "orphan"}]},
+                {
+                    "conversations": [
+                        {"from": "system", "value": "s"},
+                        {"from": "human", "value": "q" * 8},
+                        {"from": "gpt", "value": "a" * 4},
+                    ]
+                },
+            ]
+        )
+    )
     t = load_table(str(path))
     assert t.prompt_len.tolist() == [100, 2] and t.output_len.tolist() == [20, 1]
     assert t.source["conversations_without_reply_excluded"] == 1
@@ -106,14 +126,20 @@ def test_window_sample_limit_and_time_scale():
 
 def test_skip_bad_rows_counts_by_reason(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n"
-                    "2023-11-16 18:00:00.1,10,3\n2023-11-16 18:00:00.2,-1,3\n2023-11-16 18:00:00.3,NaN,3\n"
-                    "bad time,5,5\n2023-11-16 18:00:00.4,5\n2023-11-16 18:00:00.5,7,0\n2023-11-16 18:00:00.6,8,2\n")
+    path.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:00:00.1,10,3\n2023-11-16 18:00:00.2,-1,3\n2023-11-16 18:00:00.3,NaN,3\n"
+        "bad time,5,5\n2023-11-16 18:00:00.4,5\n2023-11-16 18:00:00.5,7,0\n2023-11-16 18:00:00.6,8,2\n"
+    )
     t = load_table(str(path), options=WorkloadOptions(skip_bad_rows=True))
     assert t.prompt_len.tolist() == [10, 8]
-    assert t.source["bad_rows"] == {"length is negative": 1, "value is missing (empty or NaN)": 1,
-                                    "timestamp cannot be parsed": 1, "wrong number of fields": 1,
-                                    "length is zero": 1}
+    assert t.source["bad_rows"] == {
+        "length is negative": 1,
+        "value is missing (empty or NaN)": 1,
+        "timestamp cannot be parsed": 1,
+        "wrong number of fields": 1,
+        "length is zero": 1,
+    }
 
 
 def test_sort_by_time_fixes_disorder(tmp_path):

@@ -34,8 +34,13 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 
 @app.command("profile")
 def profile(
-    trace: Annotated[str, typer.Argument(help="Trace file (Azure, BurstGPT, Mooncake, length CSV, ShareGPT, "
-                                              "CSV/JSONL/Parquet, optionally gzipped) or a preset name.")],
+    trace: Annotated[
+        str,
+        typer.Argument(
+            help="Trace file (Azure, BurstGPT, Mooncake, length CSV, ShareGPT, "
+            "CSV/JSONL/Parquet, optionally gzipped) or a preset name."
+        ),
+    ],
     format: wf.Format = None,
     column: wf.Column = None,
     time_unit: wf.TimeUnit = None,
@@ -64,17 +69,36 @@ def profile(
 ) -> None:
     """Profile a trace or preset before running it ("profile before you pack")."""
     options = wf.make_options(
-        format=format, column=column, time_unit=time_unit, delimiter=delimiter, time_scale=time_scale,
-        rate_scale=rate_scale, window=window, limit=limit, sample=sample, num_requests=num_requests,
-        length_scale=length_scale, over_length=over_length, skip_bad_rows=skip_bad_rows,
-        sort_by_time=sort_by_time, offline=offline, tokenizer=tokenizer, progress=not as_json,
+        format=format,
+        column=column,
+        time_unit=time_unit,
+        delimiter=delimiter,
+        time_scale=time_scale,
+        rate_scale=rate_scale,
+        window=window,
+        limit=limit,
+        sample=sample,
+        num_requests=num_requests,
+        length_scale=length_scale,
+        over_length=over_length,
+        skip_bad_rows=skip_bad_rows,
+        sort_by_time=sort_by_time,
+        offline=offline,
+        tokenizer=tokenizer,
+        progress=not as_json,
     )
     if tpot_ms <= 0 or prefill_tps <= 0 or idle_gap_s <= 0:
         raise UserError("--tpot-ms, --prefill-tps and --idle-gap-s must be > 0")
     table = load_table(trace, seed=seed, max_model_len=max_model_len, options=options)
-    result = profile_table(table, batch_sizes=_int_list(batch_sizes, "--batch-sizes"),
-                           token_budgets=_int_list(budgets, "--budgets"), tpot_ms=tpot_ms,
-                           prefill_tps=prefill_tps, idle_gap_s=idle_gap_s, seed=seed)
+    result = profile_table(
+        table,
+        batch_sizes=_int_list(batch_sizes, "--batch-sizes"),
+        token_budgets=_int_list(budgets, "--budgets"),
+        tpot_ms=tpot_ms,
+        prefill_tps=prefill_tps,
+        idle_gap_s=idle_gap_s,
+        seed=seed,
+    )
     if report is not None:
         from tokbench.profile.plots import profile_plots
         from tokbench.profile.render_report import write_report

@@ -24,14 +24,16 @@ def preset_rows(seed: int) -> list[dict]:
     rows = []
     for name in list_presets():
         spec, table = preset_spec(name), load_table(name, seed=seed)
-        rows.append({
-            "name": name,
-            "requests": len(table),
-            "arrival": _arrival_text(spec),
-            "prompt_p50_p90_p99": np.percentile(table.prompt_len, [50, 90, 99]).round().astype(int).tolist(),
-            "output_p50_p90_p99": np.percentile(table.output_len, [50, 90, 99]).round().astype(int).tolist(),
-            "description": spec.get("description", ""),
-        })
+        rows.append(
+            {
+                "name": name,
+                "requests": len(table),
+                "arrival": _arrival_text(spec),
+                "prompt_p50_p90_p99": np.percentile(table.prompt_len, [50, 90, 99]).round().astype(int).tolist(),
+                "output_p50_p90_p99": np.percentile(table.output_len, [50, 90, 99]).round().astype(int).tolist(),
+                "description": spec.get("description", ""),
+            }
+        )
     return rows
 
 
@@ -50,7 +52,12 @@ def workloads(
         table.add_column(column, justify="right" if column == "requests" else "left", no_wrap=True)
     table.add_column("description", overflow="ellipsis", no_wrap=True, max_width=60)
     for row in rows:
-        table.add_row(row["name"], f"{row['requests']:,}", row["arrival"],
-                      "/".join(map(str, row["prompt_p50_p90_p99"])), "/".join(map(str, row["output_p50_p90_p99"])),
-                      row["description"])
+        table.add_row(
+            row["name"],
+            f"{row['requests']:,}",
+            row["arrival"],
+            "/".join(map(str, row["prompt_p50_p90_p99"])),
+            "/".join(map(str, row["output_p50_p90_p99"])),
+            row["description"],
+        )
     Console().print(table)

@@ -12,8 +12,14 @@ DEFAULT_TPOT_MS = 20.0
 DEFAULT_PREFILL_TPS = 10_000.0
 
 
-def concurrency_estimate(arrival_s: np.ndarray, prompt_len: np.ndarray, output_len: np.ndarray, *,
-                         tpot_ms: float = DEFAULT_TPOT_MS, prefill_tps: float = DEFAULT_PREFILL_TPS) -> dict:
+def concurrency_estimate(
+    arrival_s: np.ndarray,
+    prompt_len: np.ndarray,
+    output_len: np.ndarray,
+    *,
+    tpot_ms: float = DEFAULT_TPOT_MS,
+    prefill_tps: float = DEFAULT_PREFILL_TPS,
+) -> dict:
     service = prompt_len / prefill_tps + output_len * (tpot_ms / 1000.0)
     start = np.asarray(arrival_s, dtype=np.float64)
     ends = np.sort(start + service)

@@ -45,8 +45,12 @@ def recommend(profile: dict) -> dict:
         f"(output p90/p10 = {profile['output']['p90_over_p10']:.1f}) and {waste['prefill_waste']:.0%} of prefill "
         f"slots (prompt p90/p10 = {profile['prompt']['p90_over_p10']:.1f})"
     ]
-    strategy = {(True, True): "tokenmaxxing", (True, False): "continuous",
-                (False, True): "ffd-packing", (False, False): "static-padded"}[(decode_bad, prefill_bad)]
+    strategy = {
+        (True, True): "tokenmaxxing",
+        (True, False): "continuous",
+        (False, True): "ffd-packing",
+        (False, False): "static-padded",
+    }[(decode_bad, prefill_bad)]
     if decode_bad:
         reasons.append("outputs vary widely: finished sequences must leave the batch at once (iteration-level)")
     if prefill_bad:
@@ -58,10 +62,13 @@ def recommend(profile: dict) -> dict:
     if prefill_bad or decode_bad:
         efficiency = profile["packing"]["budgets"][str(budget)]["efficiency"]
         p99 = profile["prompt"]["p99"]
-        holds = "holds the p99 prompt" if budget >= p99 else "is below the p99 prompt, so long prompts prefill in chunks"
+        holds = (
+            "holds the p99 prompt" if budget >= p99 else "is below the p99 prompt, so long prompts prefill in chunks"
+        )
         knobs["token_budget"] = budget
-        reasons.append(f"a {budget}-token budget packs prompts at {efficiency:.0%} (FFD) and {holds} "
-                       f"(p99 prompt {p99:.0f} tokens)")
+        reasons.append(
+            f"a {budget}-token budget packs prompts at {efficiency:.0%} (FFD) and {holds} (p99 prompt {p99:.0f} tokens)"
+        )
     notes = []
     arrivals = profile.get("arrivals")
     if arrivals is None:
@@ -69,14 +76,20 @@ def recommend(profile: dict) -> dict:
     else:
         cv = arrivals["interarrival_cv"]
         if cv >= BURSTY_CV:
-            notes.append(f"bursty arrivals (inter-arrival CV {cv:.1f}): keep headroom above the mean concurrency "
-                         f"({profile['concurrency']['mean']:.1f}); max_num_seqs follows the p99 "
-                         f"({profile['concurrency']['p99']:.0f})")
+            notes.append(
+                f"bursty arrivals (inter-arrival CV {cv:.1f}): keep headroom above the mean concurrency "
+                f"({profile['concurrency']['mean']:.1f}); max_num_seqs follows the p99 "
+                f"({profile['concurrency']['p99']:.0f})"
+            )
         if arrivals["idle_gaps"]["fraction_of_time"] > 0.2:
-            notes.append(f"{arrivals['idle_gaps']['fraction_of_time']:.0%} of the time has no arrival for "
-                         f"{arrivals['idle_gaps']['threshold_s']:g}s or more: latency, not throughput, is at stake there")
+            notes.append(
+                f"{arrivals['idle_gaps']['fraction_of_time']:.0%} of the time has no arrival for "
+                f"{arrivals['idle_gaps']['threshold_s']:g}s or more: latency, not throughput, is at stake there"
+            )
     reuse = profile.get("prefix_reuse")
     if reuse and reuse["reused_token_fraction"] >= PREFIX_CACHE_WORTH:
-        notes.append(f"{reuse['reused_token_fraction']:.0%} of prompt tokens repeat an earlier prefix: "
-                     "use a paged KV cache with prefix caching")
+        notes.append(
+            f"{reuse['reused_token_fraction']:.0%} of prompt tokens repeat an earlier prefix: "
+            "use a paged KV cache with prefix caching"
+        )
     return {"strategy": strategy, "knobs": knobs, "reasons": reasons, "notes": notes}

@@ -11,28 +11,43 @@ from tokbench.errors import UserError
 
 def _markdown(profile: dict, images: dict[str, str]) -> str:
     src, rec = profile["source"], profile["recommendation"]
-    lines = [f"# Workload profile: {src.get('name', '')}", "",
-             f"{profile['requests']:,} requests, source `{src.get('path', src.get('kind', ''))}`.", ""]
-    lines += ["## Recommendation", "", f"**{rec['strategy']}** with "
-              + ", ".join(f"`{k}={v}`" for k, v in rec["knobs"].items()), ""]
+    lines = [
+        f"# Workload profile: {src.get('name', '')}",
+        "",
+        f"{profile['requests']:,} requests, source `{src.get('path', src.get('kind', ''))}`.",
+        "",
+    ]
+    lines += [
+        "## Recommendation",
+        "",
+        f"**{rec['strategy']}** with " + ", ".join(f"`{k}={v}`" for k, v in rec["knobs"].items()),
+        "",
+    ]
     lines += [f"- {r}" for r in rec["reasons"] + rec["notes"]] + [""]
     lines += ["## Lengths", "", "| tokens | p50 | p90 | p99 | max | mean | p90/p10 | p99/p50 |", "|---" * 8 + "|"]
     for name in ("prompt", "output", "total"):
         s = profile[name]
-        lines.append(f"| {name} | {s['p50']:,.0f} | {s['p90']:,.0f} | {s['p99']:,.0f} | {s['max']:,} | "
-                     f"{s['mean']:,.1f} | {s['p90_over_p10']:.2f} | {s['p99_over_p50']:.2f} |")
+        lines.append(
+            f"| {name} | {s['p50']:,.0f} | {s['p90']:,.0f} | {s['p99']:,.0f} | {s['max']:,} | "
+            f"{s['mean']:,.1f} | {s['p90_over_p10']:.2f} | {s['p99_over_p50']:.2f} |"
+        )
     lines.append("")
     a = profile["arrivals"]
     if a is None:
         lines += ["## Arrivals", "", "Offline: every request arrives at t=0.", ""]
     else:
         dispersion = ", ".join(f"{v:.2f} at {w}" for w, v in a["index_of_dispersion"].items() if v is not None)
-        lines += ["## Arrivals", "", f"- duration {a['duration_s']:,.1f} s, mean rate {a['mean_rate_per_s']:.3f} req/s",
-                  f"- inter-arrival CV {a['interarrival_cv']:.2f}; index of dispersion {dispersion or 'n/a'}",
-                  f"- idle gaps >= {a['idle_gaps']['threshold_s']:g} s: {a['idle_gaps']['count']:,} "
-                  f"({a['idle_gaps']['fraction_of_time']:.1%} of the time)",
-                  f"- concurrency estimate: mean {profile['concurrency']['mean']:.1f}, "
-                  f"p99 {profile['concurrency']['p99']:.0f}", ""]
+        lines += [
+            "## Arrivals",
+            "",
+            f"- duration {a['duration_s']:,.1f} s, mean rate {a['mean_rate_per_s']:.3f} req/s",
+            f"- inter-arrival CV {a['interarrival_cv']:.2f}; index of dispersion {dispersion or 'n/a'}",
+            f"- idle gaps >= {a['idle_gaps']['threshold_s']:g} s: {a['idle_gaps']['count']:,} "
+            f"({a['idle_gaps']['fraction_of_time']:.1%} of the time)",
+            f"- concurrency estimate: mean {profile['concurrency']['mean']:.1f}, "
+            f"p99 {profile['concurrency']['p99']:.0f}",
+            "",
+        ]
     if profile["prefix_reuse"]:
         lines += [f"Prefix reuse: {profile['prefix_reuse']['reused_token_fraction']:.1%} of prompt tokens.", ""]
     lines += ["## Batching", "", "| batch size | prefill waste | decode waste |", "|---|---|---|"]
@@ -66,7 +81,8 @@ def _html(markdown: str) -> str:
         elif line and not line.startswith("|---"):
             body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
     style = "body{font-family:sans-serif;max-width:60em;margin:auto}td{padding:2px 8px;border-bottom:1px solid #ddd}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(body)}</body></html>"
+    head = f"<head><meta charset='utf-8'><style>{style}</style></head>"
+    return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>"
 
 
 def write_report(profile: dict, plots: dict[str, bytes], path: Path) -> list[Path]:

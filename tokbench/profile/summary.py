@@ -16,9 +16,16 @@ from tokbench.workload.table import LengthTable
 SCHEMA_VERSION = 1
 
 
-def profile_table(table: LengthTable, *, batch_sizes=BATCH_SIZES, token_budgets=TOKEN_BUDGETS,
-                  tpot_ms: float = DEFAULT_TPOT_MS, prefill_tps: float = DEFAULT_PREFILL_TPS,
-                  idle_gap_s: float = 1.0, seed: int = 0) -> dict:
+def profile_table(
+    table: LengthTable,
+    *,
+    batch_sizes=BATCH_SIZES,
+    token_budgets=TOKEN_BUDGETS,
+    tpot_ms: float = DEFAULT_TPOT_MS,
+    prefill_tps: float = DEFAULT_PREFILL_TPS,
+    idle_gap_s: float = 1.0,
+    seed: int = 0,
+) -> dict:
     prompt, output = table.prompt_len, table.output_len
     arrival = table.arrival_s if table.arrival_s is not None else np.zeros(len(table))
     profile = {

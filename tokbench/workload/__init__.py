@@ -24,8 +24,9 @@ def _raw_table(source: str, seed: int, options: WorkloadOptions) -> tuple[Length
     if path.is_file():
         if looks_like_spec_file(path):
             spec = read_spec_file(path)
-            table = synthesize(spec, seed=seed, num_requests=options.num_requests, where=str(path),
-                               base_dir=path.parent)
+            table = synthesize(
+                spec, seed=seed, num_requests=options.num_requests, where=str(path), base_dir=path.parent
+            )
             return table, spec.get("name", path.stem)
         from tokbench.workload.traces import read_trace
 
@@ -38,8 +39,9 @@ def _raw_table(source: str, seed: int, options: WorkloadOptions) -> tuple[Length
     return synthesize(spec, seed=seed, num_requests=options.num_requests, where=source), source
 
 
-def load_table(source: str, *, seed: int = 0, max_model_len: int | None = None,
-               options: WorkloadOptions | None = None) -> LengthTable:
+def load_table(
+    source: str, *, seed: int = 0, max_model_len: int | None = None, options: WorkloadOptions | None = None
+) -> LengthTable:
     """The requests of a preset or trace as columns, after the options are applied."""
     options = options or WorkloadOptions()
     table, name = _raw_table(source, seed, options)
@@ -47,8 +49,9 @@ def load_table(source: str, *, seed: int = 0, max_model_len: int | None = None,
     return shape(table, options, seed=seed, max_model_len=max_model_len, name=source)
 
 
-def load_workload(source: str, *, seed: int = 0, vocab_size: int, max_model_len: int,
-                  options: WorkloadOptions | None = None) -> Workload:
+def load_workload(
+    source: str, *, seed: int = 0, vocab_size: int, max_model_len: int, options: WorkloadOptions | None = None
+) -> Workload:
     """A preset name or a preset/trace file -> requests sorted by arrival, first at t=0.
 
     Every request has prompt_len >= 1, max_tokens >= 1 and prompt_len + max_tokens <= max_model_len;

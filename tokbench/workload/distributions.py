@@ -83,7 +83,7 @@ class Zipf:
 
     def from_normal(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         support = np.arange(self.low, self.high + 1, dtype=np.float64)
-        cdf = np.cumsum(support ** -self.a)
+        cdf = np.cumsum(support**-self.a)
         cdf /= cdf[-1]
         return support[np.searchsorted(cdf, _uniform_from_normal(z))]
 

@@ -51,7 +51,7 @@ def ffd_pack(sizes: np.ndarray, capacity: int, align: int = 16) -> np.ndarray:
         if size == 0:  # empty items fit anywhere: first fit puts them in bin 0 (or a new one)
             if n_bins == 0:
                 n_bins, free[0] = 1, capacity
-            assignment[order[start:start + count]] = 0
+            assignment[order[start : start + count]] = 0
             continue
         bins = _fill_run(free, live, size, count)
         placed = len(bins)
@@ -60,11 +60,11 @@ def ffd_pack(sizes: np.ndarray, capacity: int, align: int = 16) -> np.ndarray:
         new = n_bins + np.arange(extra) // per_new_bin
         if extra:
             n_new = -(-extra // per_new_bin)
-            free[n_bins:n_bins + n_new] = capacity - per_new_bin * size
+            free[n_bins : n_bins + n_new] = capacity - per_new_bin * size
             free[n_bins + n_new - 1] = capacity - (extra - (n_new - 1) * per_new_bin) * size
             live = np.concatenate([live, np.arange(n_bins, n_bins + n_new)])
             n_bins += n_new
         if len(bins):
             live = live[free[live] >= smallest]  # a bin that cannot take the smallest item is done
-        assignment[order[start:start + count]] = np.concatenate([bins, new])
+        assignment[order[start : start + count]] = np.concatenate([bins, new])
     return assignment

@@ -54,8 +54,9 @@ def _fit_max_model_len(table: LengthTable, max_model_len: int, policy: str) -> L
     return table
 
 
-def shape(table: LengthTable, options: WorkloadOptions, *, seed: int, max_model_len: int | None,
-          name: str) -> LengthTable:
+def shape(
+    table: LengthTable, options: WorkloadOptions, *, seed: int, max_model_len: int | None, name: str
+) -> LengthTable:
     """The table `load_workload` turns into requests (or `profile` describes)."""
     table = _select(table, options, seed, name)
     table.prompt_len = table.prompt_len.astype(np.int64, copy=True)

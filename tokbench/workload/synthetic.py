@@ -23,7 +23,9 @@ def _check_spec(spec: dict, where: str) -> None:
         raise UserError(f"{where}: a workload spec must be a JSON object")
     unknown = set(spec) - SPEC_KEYS
     if unknown:
-        raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(SPEC_KEYS))})")
+        raise UserError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(SPEC_KEYS))})"
+        )
     for key in ("num_requests", "prompt", "output"):
         if key not in spec:
             raise UserError(f"{where}: missing '{key}'")
@@ -43,8 +45,9 @@ def _shared_prefix_blocks(spec: dict, n: int, where: str) -> tuple[np.ndarray, n
     return np.arange(n, dtype=np.int64) % groups, np.arange(n + 1, dtype=np.int64), tokens
 
 
-def synthesize(spec: dict, *, seed: int, num_requests: int | None = None,
-               where: str = "workload", base_dir: Path | None = None) -> LengthTable:
+def synthesize(
+    spec: dict, *, seed: int, num_requests: int | None = None, where: str = "workload", base_dir: Path | None = None
+) -> LengthTable:
     """Draw a seeded workload from its spec; same spec and seed give the same table."""
     _check_spec(spec, where)
     n = num_requests or spec["num_requests"]

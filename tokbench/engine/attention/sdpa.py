@@ -1,8 +1,9 @@
 """Attention on torch's scaled_dot_product_attention: the reference path, used on CPU.
 
 - padded plans read their batch's contiguous KV as one [B, S] view with a causal + length mask;
-- packed plans attend per sequence over a view (contiguous KV) or over blocks gathered once per
-  layer (paged KV), with a bottom-right-aligned causal mask when a chunk continues a prefix.
+- packed plans split their rows: single-token rows (decodes) attend together in one batched call
+  over their KV gathered to [B, S] with a length mask; longer rows (prefill chunks) attend one by
+  one with a bottom-right-aligned causal mask when a chunk continues a cached prefix.
 """
 
 from __future__ import annotations
@@ -16,17 +17,31 @@ from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.step_inputs import StepInputs
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def _attend_chunk(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """q: [n, Hq, D], k/v: [ctx, Hkv, D] of one sequence whose last n keys are the queries'."""
     n, ctx = q.shape[0], k.shape[0]
     qh, kh, vh = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
-    if n == 1:
-        out = F.scaled_dot_product_attention(qh, kh, vh, enable_gqa=True)
-    elif n == ctx:
+    if n == ctx:
         out = F.scaled_dot_product_attention(qh, kh, vh, is_causal=True, enable_gqa=True)
     else:
         out = F.scaled_dot_product_attention(qh, kh, vh, attn_mask=causal_lower_right(n, ctx), enable_gqa=True)
     return out.transpose(0, 1)
+
+
+def context_slots(inputs: StepInputs, rows: list[int], span: int, device: torch.device) -> torch.Tensor:
+    """[len(rows), span] physical slot of each context position (positions past a row's end: any valid slot)."""
+    pos = torch.arange(span, device=device)
+    if inputs.block_tables is None:
+        bases = torch.tensor([inputs.bases[i] for i in rows], device=device)
+        return (bases[:, None] + pos[None, :]).clamp_(max=inputs.kv.capacity - 1)
+    bs = inputs.kv.block_size
+    width = -(-span // bs)
+    tables = torch.zeros(len(rows), width, dtype=torch.long)
+    for r, i in enumerate(rows):
+        t = inputs.block_tables[i][:width]
+        tables[r, : len(t)] = torch.tensor(t, dtype=torch.long)
+    tables = tables.to(device)
+    return tables[:, pos // bs] * bs + pos % bs
 
 
 class SDPABackend(AttentionBackend):
@@ -38,35 +53,48 @@ class SDPABackend(AttentionBackend):
         return self._packed(inputs, storage)
 
     def _packed(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
+        device = inputs.input_ids.device
         q_lens, ctx_lens = inputs.q_lens, inputs.ctx_lens
         cu_q = [0]
         for n in q_lens:
             cu_q.append(cu_q[-1] + n)
-        if inputs.block_tables is not None:
-            bs = inputs.kv.block_size
-            block_ids = torch.tensor([b for t in inputs.block_tables for b in t], dtype=torch.long,
-                                     device=inputs.input_ids.device)
-            starts = [0]
-            for t in inputs.block_tables:
-                starts.append(starts[-1] + len(t) * bs)
-        bases = inputs.bases
+        decodes = [i for i, n in enumerate(q_lens) if n == 1]
+        chunks = [i for i, n in enumerate(q_lens) if n > 1]
+        all_decode = len(decodes) == len(q_lens)
+        if decodes:
+            span = max(ctx_lens[i] for i in decodes)
+            slots = context_slots(inputs, decodes, span, device).flatten()
+            lens = torch.tensor([ctx_lens[i] for i in decodes], device=device)
+            mask = (torch.arange(span, device=device)[None, :] < lens[:, None])[:, None, None, :]
+            q_rows = torch.tensor([cu_q[i] for i in decodes], device=device)
+        chunk_slots = {i: torch.tensor(inputs.kv.slots(_seq_of(inputs, i), 0, ctx_lens[i]), device=device)
+                       for i in chunks} if inputs.block_tables is not None else None
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
             kc, vc = storage.k[layer], storage.v[layer]
-            if bases is None:  # gather every block this step reads, once per layer
-                whole = kc.shape[0] // bs * bs  # a pool not a multiple of block_size has a dead tail
-                h, d = kc.shape[1:]
-                kc = kc[:whole].view(-1, bs, h, d).index_select(0, block_ids).view(-1, h, d)
-                vc = vc[:whole].view(-1, bs, h, d).index_select(0, block_ids).view(-1, h, d)
-                row_base = starts
-            else:
-                row_base = bases
-            outs = [
-                _attend(q[cu_q[i] : cu_q[i + 1]], kc[b : b + c], vc[b : b + c])
-                for i, (b, c) in enumerate(zip(row_base, ctx_lens))
-            ]
-            return torch.cat(outs) if len(outs) > 1 else outs[0]
+            hq, d = q.shape[1:]
+            hkv = kc.shape[1]
+            out = q if all_decode else torch.empty_like(q)
+            if decodes:
+                b = len(decodes)
+                qd = q if all_decode else q.index_select(0, q_rows)
+                qd = qd.view(b, hkv, hq // hkv, d)  # query heads grouped under their KV head
+                kd = kc.index_select(0, slots).view(b, span, hkv, d).transpose(1, 2)
+                vd = vc.index_select(0, slots).view(b, span, hkv, d).transpose(1, 2)
+                od = F.scaled_dot_product_attention(qd, kd, vd, attn_mask=mask).reshape(b, hq, d)
+                if all_decode:
+                    return od
+                out.index_copy_(0, q_rows, od)
+            for i in chunks:
+                lo, hi, ctx = cu_q[i], cu_q[i + 1], ctx_lens[i]
+                if chunk_slots is None:
+                    base = inputs.bases[i]
+                    kk, vv = kc[base : base + ctx], vc[base : base + ctx]
+                else:
+                    kk, vv = kc.index_select(0, chunk_slots[i]), vc.index_select(0, chunk_slots[i])
+                out[lo:hi] = _attend_chunk(q[lo:hi], kk, vv)
+            return out
 
         return attention
 
@@ -75,18 +103,16 @@ class SDPABackend(AttentionBackend):
         if bases is None:
             raise ValueError("padded plans need contiguous KV")
         stride = bases[1] - bases[0] if rows > 1 else 0
-        if any(bases[i] != bases[0] + i * stride for i in range(rows)) or (rows > 1 and stride < 1):
+        if rows > 1 and (stride < 1 or any(bases[i] != bases[0] + i * stride for i in range(rows))):
             raise ValueError("a padded batch must hold its rows' KV side by side (reserve_group)")
         device = inputs.input_ids.device
         starts = torch.tensor([c - n for c, n in zip(inputs.ctx_lens, inputs.q_lens)], device=device)
         q_lens = torch.tensor(inputs.q_lens, device=device)
-        span = max(inputs.ctx_lens) if rows else 0
-        span = max(span, 1)
+        span = max(max(inputs.ctx_lens), 1)
         j = torch.arange(length, device=device)
         # A real query sees keys up to its own position; a padding query sees key 0 only (no NaNs).
         last_key = torch.where(j[None, :] < q_lens[:, None], starts[:, None] + j[None, :], 0)
-        mask = torch.arange(span, device=device)[None, None, :] <= last_key[:, :, None]  # [B, L, S]
-        mask = mask[:, None]
+        mask = (torch.arange(span, device=device)[None, None, :] <= last_key[:, :, None])[:, None]  # [B,1,L,S]
         row_stride = stride if rows > 1 else span
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -101,3 +127,7 @@ class SDPABackend(AttentionBackend):
             return out.transpose(1, 2).reshape(rows * length, q.shape[1], d)
 
         return attention
+
+
+def _seq_of(inputs: StepInputs, row: int):
+    return inputs.seqs[row]

@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 from tokbench.errors import UserError
 from tokbench.workload.table import LengthTable
 from tokbench.workload.traces.columns import (
-    BAD_BLOCKS, OK, REASONS, TIME_BACKWARDS, ZERO, BadRows, as_lengths, cell_text,
+    BAD_BLOCKS,
+    OK,
+    REASONS,
+    TIME_BACKWARDS,
+    ZERO,
+    BadRows,
+    as_lengths,
+    cell_text,
 )
 from tokbench.workload.traces.format import TraceFormat
 from tokbench.workload.traces.timestamps import ArrivalParser
@@ -39,7 +46,9 @@ def _blocks(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 class _Collected:
     def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in ("prompt", "output", "arrival", "row", "counts", "ids")}
+        self.parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("prompt", "output", "arrival", "row", "counts", "ids")
+        }
 
     def add(self, keep: np.ndarray, row0: int, prompt, output, arrival, counts, ids) -> None:
         self.parts["prompt"].append(prompt[keep].astype(np.int32))
@@ -56,8 +65,16 @@ class _Collected:
         return np.concatenate(self.parts[key]).astype(dtype, copy=False) if self.parts[key] else None
 
 
-def _order_arrivals(path: Path, table: LengthTable, fmt: TraceFormat, *, skip: bool, sort: bool,
-                    bad: BadRows, describe_row: Callable[[int], str]) -> LengthTable:
+def _order_arrivals(
+    path: Path,
+    table: LengthTable,
+    fmt: TraceFormat,
+    *,
+    skip: bool,
+    sort: bool,
+    bad: BadRows,
+    describe_row: Callable[[int], str],
+) -> LengthTable:
     arrival = table.arrival_s
     latest = np.maximum.accumulate(arrival)
     rounded = (arrival < latest) & (latest - arrival < fmt.time_resolution_s)
@@ -73,15 +90,24 @@ def _order_arrivals(path: Path, table: LengthTable, fmt: TraceFormat, *, skip: b
         return table
     if not skip:
         first = int(np.argmax(backwards))
-        raise UserError(f"{path}: {describe_row(int(table.row_id[first]))}, column '{fmt.columns['arrival']}': "
-                        f"{REASONS[TIME_BACKWARDS]}; pass --sort-by-time to sort the trace, or --skip-bad-rows")
+        raise UserError(
+            f"{path}: {describe_row(int(table.row_id[first]))}, column '{fmt.columns['arrival']}': "
+            f"{REASONS[TIME_BACKWARDS]}; pass --sort-by-time to sort the trace, or --skip-bad-rows"
+        )
     bad.add(TIME_BACKWARDS, int(backwards.sum()))
     return table.take(~backwards)
 
 
-def assemble(path: Path, fmt: TraceFormat, batches: Iterable[tuple[dict[str, pa.Array], int]], *,
-             skip_bad_rows: bool, sort_by_time: bool, bad: BadRows,
-             describe_row: Callable[[int], str]) -> LengthTable:
+def assemble(
+    path: Path,
+    fmt: TraceFormat,
+    batches: Iterable[tuple[dict[str, pa.Array], int]],
+    *,
+    skip_bad_rows: bool,
+    sort_by_time: bool,
+    bad: BadRows,
+    describe_row: Callable[[int], str],
+) -> LengthTable:
     parser = ArrivalParser(fmt.time_unit) if "arrival" in fmt.columns else None
     collected, failed, total_rows = _Collected(), 0, 0
     for columns, row0 in batches:
@@ -106,8 +132,10 @@ def assemble(path: Path, fmt: TraceFormat, batches: Iterable[tuple[dict[str, pa.
             wrong = (reason != OK) & ~is_bad
             if wrong.any() and not skip_bad_rows:
                 i = int(np.argmax(wrong))
-                raise UserError(f"{path}: {describe_row(row0 + i)}, column '{fmt.columns[name]}': "
-                                f"{REASONS[int(reason[i])]} (got {cell_text(columns[name], i)}){SKIP_HINT}")
+                raise UserError(
+                    f"{path}: {describe_row(row0 + i)}, column '{fmt.columns[name]}': "
+                    f"{REASONS[int(reason[i])]} (got {cell_text(columns[name], i)}){SKIP_HINT}"
+                )
             for code in np.unique(reason[wrong]):
                 bad.add(int(code), int((reason[wrong] == code).sum()))
             is_bad |= wrong
@@ -131,6 +159,7 @@ def assemble(path: Path, fmt: TraceFormat, batches: Iterable[tuple[dict[str, pa.
     if failed:
         table.source["failed_requests_excluded"] = failed
     if table.arrival_s is not None:
-        table = _order_arrivals(path, table, fmt, skip=skip_bad_rows, sort=sort_by_time, bad=bad,
-                                describe_row=describe_row)
+        table = _order_arrivals(
+            path, table, fmt, skip=skip_bad_rows, sort=sort_by_time, bad=bad, describe_row=describe_row
+        )
     return table

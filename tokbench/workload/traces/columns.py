@@ -37,8 +37,9 @@ def as_float(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             reason = np.zeros(len(column), dtype=np.uint8)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             is_number = pc.fill_null(pc.match_substring_regex(column, _NUMBER_RE), False)
-            numbers = pc.cast(pc.if_else(is_number, pc.utf8_trim_whitespace(column), pa.scalar(None, column.type)),
-                              pa.float64())
+            numbers = pc.cast(
+                pc.if_else(is_number, pc.utf8_trim_whitespace(column), pa.scalar(None, column.type)), pa.float64()
+            )
             reason = np.where(np.asarray(is_number), OK, NOT_NUMBER).astype(np.uint8)
     elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_null(column.type):
         numbers = pc.cast(column, pa.float64())

@@ -12,7 +12,11 @@ import pyarrow.csv as pacsv
 
 from tokbench.errors import UserError
 from tokbench.workload.traces.source_file import (
-    DECOMPRESS_ERRORS, corrupt_compression_error, first_undecodable_line, iter_lines, open_stream,
+    DECOMPRESS_ERRORS,
+    corrupt_compression_error,
+    first_undecodable_line,
+    iter_lines,
+    open_stream,
 )
 
 BLOCK_BYTES = 16 << 20  # rows are parsed 16 MiB at a time: memory stays flat on 10M-row files
@@ -26,9 +30,11 @@ def header_names(path: Path, text: str, delimiter: str) -> list[str]:
     if len(names) == 1:
         for other, word in _OTHER_DELIMITERS.items():
             if other != delimiter and other in first_line:
-                raise UserError(f"{path}: line 1: header {first_line[:80]!r} is {word}-separated, not "
-                                f"{'comma' if delimiter == ',' else repr(delimiter)}-separated; "
-                                f"pass --delimiter {other!r}")
+                raise UserError(
+                    f"{path}: line 1: header {first_line[:80]!r} is {word}-separated, not "
+                    f"{'comma' if delimiter == ',' else repr(delimiter)}-separated; "
+                    f"pass --delimiter {other!r}"
+                )
     return names
 
 
@@ -40,14 +46,22 @@ def _field_count_error(path: Path, delimiter: str, expected: int) -> UserError:
             continue
         fields = next(csv.reader([line], delimiter=delimiter), [])
         if len(fields) != expected:
-            return UserError(f"{path}: line {number}: {len(fields)} fields where the header has {expected} "
-                             f"({line[:60]!r}); pass --skip-bad-rows to drop such rows")
+            return UserError(
+                f"{path}: line {number}: {len(fields)} fields where the header has {expected} "
+                f"({line[:60]!r}); pass --skip-bad-rows to drop such rows"
+            )
     return UserError(f"{path}: a row has the wrong number of fields")
 
 
-def csv_batches(path: Path, wanted: dict[str, str], *, delimiter: str, skip_bad_rows: bool,
-                on_bad_line: Callable[[], None], on_read: Callable[[int], None] | None
-                ) -> Iterator[tuple[dict[str, pa.Array], int]]:
+def csv_batches(
+    path: Path,
+    wanted: dict[str, str],
+    *,
+    delimiter: str,
+    skip_bad_rows: bool,
+    on_bad_line: Callable[[], None],
+    on_read: Callable[[int], None] | None,
+) -> Iterator[tuple[dict[str, pa.Array], int]]:
     """(columns by canonical name, index of the batch's first data row) for each batch."""
     expected_fields: list[int] = []
 
@@ -58,14 +72,21 @@ def csv_batches(path: Path, wanted: dict[str, str], *, delimiter: str, skip_bad_
             return "skip"
         return "error"
 
-    convert = pacsv.ConvertOptions(include_columns=list(wanted.values()), strings_can_be_null=True,
-                                   column_types={column: pa.string() for column in wanted.values()})
+    convert = pacsv.ConvertOptions(
+        include_columns=list(wanted.values()),
+        strings_can_be_null=True,
+        column_types={column: pa.string() for column in wanted.values()},
+    )
     parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid_row)
     first_row = 0
     try:
         with open_stream(path, on_read) as stream:
-            reader = pacsv.open_csv(stream, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
-                                    parse_options=parse, convert_options=convert)
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
+                parse_options=parse,
+                convert_options=convert,
+            )
             for batch in reader:
                 yield {name: batch.column(column) for name, column in wanted.items()}, first_row
                 first_row += batch.num_rows

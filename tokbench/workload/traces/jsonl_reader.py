@@ -11,7 +11,10 @@ import pyarrow.json as pajson
 
 from tokbench.errors import UserError
 from tokbench.workload.traces.source_file import (
-    DECOMPRESS_ERRORS, corrupt_compression_error, iter_lines, open_stream,
+    DECOMPRESS_ERRORS,
+    corrupt_compression_error,
+    iter_lines,
+    open_stream,
 )
 
 BLOCK_BYTES = 16 << 20
@@ -37,8 +40,13 @@ def _fast(path: Path, wanted: dict[str, str], on_read) -> Iterator[tuple[dict[st
         reader = pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=BLOCK_BYTES))
         for batch in reader:
             names = batch.schema.names
-            yield {name: batch.column(names.index(col)) if col in names else pa.nulls(batch.num_rows)
-                   for name, col in wanted.items()}, first_row
+            yield (
+                {
+                    name: batch.column(names.index(col)) if col in names else pa.nulls(batch.num_rows)
+                    for name, col in wanted.items()
+                },
+                first_row,
+            )
             first_row += batch.num_rows
 
 
@@ -47,8 +55,9 @@ def _cell(value):
     return value if isinstance(value, list) or value is None else str(value)
 
 
-def _slow(path: Path, wanted: dict[str, str], skip_bad_rows: bool, on_bad_line: Callable[[], None]
-          ) -> Iterator[tuple[dict[str, pa.Array], int]]:
+def _slow(
+    path: Path, wanted: dict[str, str], skip_bad_rows: bool, on_bad_line: Callable[[], None]
+) -> Iterator[tuple[dict[str, pa.Array], int]]:
     rows: dict[str, list] = {name: [] for name in wanted}
     first_row = 0
     for number, raw in enumerate(iter_lines(path), start=1):
@@ -63,8 +72,9 @@ def _slow(path: Path, wanted: dict[str, str], skip_bad_rows: bool, on_bad_line: 
                 on_bad_line()
                 continue
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split(":")[0]
-            raise UserError(f"{path}: line {number}: not valid JSON ({reason}); "
-                            "pass --skip-bad-rows to drop such lines") from None
+            raise UserError(
+                f"{path}: line {number}: not valid JSON ({reason}); pass --skip-bad-rows to drop such lines"
+            ) from None
         for name, column in wanted.items():
             rows[name].append(_cell(record.get(column)))
         if len(rows["prompt"]) == PY_BATCH_ROWS:
@@ -85,8 +95,9 @@ def _arrays(rows: dict[str, list]) -> dict[str, pa.Array]:
     return out
 
 
-def jsonl_batches(path: Path, wanted: dict[str, str], *, skip_bad_rows: bool,
-                  on_bad_line: Callable[[], None], on_read) -> Iterator[tuple[dict[str, pa.Array], int]]:
+def jsonl_batches(
+    path: Path, wanted: dict[str, str], *, skip_bad_rows: bool, on_bad_line: Callable[[], None], on_read
+) -> Iterator[tuple[dict[str, pa.Array], int]]:
     """Batches of the wanted keys. The slow path runs when Arrow cannot read the file as a table
     (a broken line, mixed types): it names the line or skips it."""
     try:

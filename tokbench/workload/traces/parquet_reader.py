@@ -34,5 +34,6 @@ def parquet_batches(path: Path, wanted: dict[str, str], on_read=None) -> Iterato
             if on_read is not None:
                 on_read(0)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise UserError(f"{path}: Parquet data is corrupt near row {first_row + 1} "
-                        f"({str(exc).splitlines()[0]})") from None
+        raise UserError(
+            f"{path}: Parquet data is corrupt near row {first_row + 1} ({str(exc).splitlines()[0]})"
+        ) from None

@@ -45,8 +45,10 @@ def _missing_columns_error(path: Path, fmt: TraceFormat, names: list[str]) -> Us
     for column in missing:
         close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
         hints.append(f"'{column}'" + (f" (found '{close[0]}': pass --column or fix the header)" if close else ""))
-    return UserError(f"{path}: line 1: missing column {', '.join(hints)} for format {fmt.name} "
-                     f"(columns: {', '.join(names) or 'none'})")
+    return UserError(
+        f"{path}: line 1: missing column {', '.join(hints)} for format {fmt.name} "
+        f"(columns: {', '.join(names) or 'none'})"
+    )
 
 
 def _choose_format(path: Path, names: list[str], layout: str, options: WorkloadOptions) -> TraceFormat:
@@ -71,8 +73,10 @@ def _choose_format(path: Path, names: list[str], layout: str, options: WorkloadO
         nearest = max(KNOWN_FORMATS, key=lambda f: sum(c in names for c in f.columns.values()))
         if wanted is None and any(c in names for c in nearest.columns.values()):
             raise _missing_columns_error(path, nearest, names) from None
-        raise UserError(f"{path}: line 1: cannot tell the trace format: {exc} "
-                        f"(known: {'; '.join(f.title for f in KNOWN_FORMATS[:4])})") from None
+        raise UserError(
+            f"{path}: line 1: cannot tell the trace format: {exc} "
+            f"(known: {'; '.join(f.title for f in KNOWN_FORMATS[:4])})"
+        ) from None
     missing = [c for c in fmt.columns.values() if c not in names]
     if missing:
         raise _missing_columns_error(path, fmt, names)
@@ -103,16 +107,34 @@ def read_trace(path: Path, options: WorkloadOptions) -> LengthTable:
         elif layout == "jsonl":
             names = jsonl_keys(path, check_text_encoding(path, head))
             fmt = _choose_format(path, names, layout, options)
-            batches = jsonl_batches(path, fmt.columns, skip_bad_rows=options.skip_bad_rows,
-                                    on_bad_line=lambda: bad.add_text("line is not valid JSON"), on_read=on_read)
+            batches = jsonl_batches(
+                path,
+                fmt.columns,
+                skip_bad_rows=options.skip_bad_rows,
+                on_bad_line=lambda: bad.add_text("line is not valid JSON"),
+                on_read=on_read,
+            )
         else:
             delimiter = options.delimiter or ("\t" if logical_suffix(path) == ".tsv" else ",")
             names = header_names(path, check_text_encoding(path, head), delimiter)
             fmt = _choose_format(path, names, "csv", options)
-            batches = csv_batches(path, fmt.columns, delimiter=delimiter, skip_bad_rows=options.skip_bad_rows,
-                                  on_bad_line=lambda: bad.add_text("wrong number of fields"), on_read=on_read)
-        table = assemble(path, fmt, batches, skip_bad_rows=options.skip_bad_rows,
-                         sort_by_time=options.sort_by_time, bad=bad, describe_row=_row_describer(layout))
+            batches = csv_batches(
+                path,
+                fmt.columns,
+                delimiter=delimiter,
+                skip_bad_rows=options.skip_bad_rows,
+                on_bad_line=lambda: bad.add_text("wrong number of fields"),
+                on_read=on_read,
+            )
+        table = assemble(
+            path,
+            fmt,
+            batches,
+            skip_bad_rows=options.skip_bad_rows,
+            sort_by_time=options.sort_by_time,
+            bad=bad,
+            describe_row=_row_describer(layout),
+        )
     if bad.total:
         table.source["bad_rows"] = dict(bad.counts)
     return table

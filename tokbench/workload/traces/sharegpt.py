@@ -22,7 +22,11 @@ _HUMAN, _REPLY = {"human", "user"}, {"gpt", "assistant", "chatgpt", "bard", "mod
 
 
 def _first_pair(item) -> tuple[str, str] | None:
-    turns = item.get("conversations") or item.get("conversation") or item.get("messages") if isinstance(item, dict) else None
+    turns = (
+        item.get("conversations") or item.get("conversation") or item.get("messages")
+        if isinstance(item, dict)
+        else None
+    )
     if not isinstance(turns, list):
         return None
     for turn, reply in zip(turns, turns[1:]):
@@ -74,9 +78,18 @@ def read_sharegpt(path: Path, tokenizer: str | None) -> LengthTable:
     count = _token_counter(tokenizer)
     prompts = count([pairs[i][0] for i in kept])
     outputs = count([pairs[i][1] for i in kept])
-    source = {"kind": "trace", "path": str(path), "format": "sharegpt", "rows_read": len(data),
-              "length_source": f"tokenizer {tokenizer}" if tokenizer else f"approx {CHARS_PER_TOKEN} chars/token"}
+    source = {
+        "kind": "trace",
+        "path": str(path),
+        "format": "sharegpt",
+        "rows_read": len(data),
+        "length_source": f"tokenizer {tokenizer}" if tokenizer else f"approx {CHARS_PER_TOKEN} chars/token",
+    }
     if len(kept) < len(data):
         source["conversations_without_reply_excluded"] = len(data) - len(kept)
-    return LengthTable(prompt_len=np.array(prompts, np.int64), output_len=np.array(outputs, np.int64),
-                       row_id=np.array(kept, np.int64), source=source)
+    return LengthTable(
+        prompt_len=np.array(prompts, np.int64),
+        output_len=np.array(outputs, np.int64),
+        row_id=np.array(kept, np.int64),
+        source=source,
+    )

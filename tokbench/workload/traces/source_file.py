@@ -118,6 +118,7 @@ def check_text_encoding(path: Path, head: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not merely a character cut at the end of the peek
             line = head[: exc.start].count(b"\n") + 1
-            raise UserError(f"{path}: line {line}: byte 0x{head[exc.start]:02x} is not valid UTF-8; "
-                            "save the file as UTF-8") from None
+            raise UserError(
+                f"{path}: line {line}: byte 0x{head[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
+            ) from None
     return text

@@ -26,8 +26,9 @@ def _datetime_ns(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue
         if ns is None:  # mixed or odd layouts: pandas, which marks what it cannot read
-            parsed = pd.to_datetime(pd.Series(column.to_pylist(), dtype=object), format="ISO8601",
-                                    errors="coerce", utc=True)
+            parsed = pd.to_datetime(
+                pd.Series(column.to_pylist(), dtype=object), format="ISO8601", errors="coerce", utc=True
+            )
             values = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
             reason = np.where(parsed.isna().to_numpy(), BAD_TIME, OK).astype(np.uint8)
             reason[np.asarray(column.is_null())] = MISSING
