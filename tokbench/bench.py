@@ -10,6 +10,7 @@ import torch
 
 from tokbench.engine.attention.select import select_backend
 from tokbench.engine.clock import Clock
+from tokbench.engine.host_memory import keep_freed_host_memory
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_contiguous import ContiguousKV
 from tokbench.engine.kv_paged import PagedKV
@@ -57,8 +58,10 @@ class Engine:
     runner: Runner = field(init=False)
 
     def __post_init__(self) -> None:
+        keep_freed_host_memory()
         self.backend = select_backend(self.loaded.device, self.attention)
-        self.storage = KVStorage(self.loaded.cfg, self.kv_budget_tokens, self.loaded.dtype, self.loaded.device)
+        self.storage = KVStorage(self.loaded.cfg, self.kv_budget_tokens, self.loaded.dtype, self.loaded.device,
+                                 head_major=self.backend.head_major_kv)
         self.runner = Runner(self.loaded, self.storage, self.backend)
         self.cost = CostModel.of(self.loaded.cfg, torch.finfo(self.loaded.dtype).bits // 8)
 

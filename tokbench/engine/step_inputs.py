@@ -21,7 +21,6 @@ class StepInputs:
     q_lens: list[int]
     ctx_lens: list[int]  # context each chunk attends to (its KV after this step's write)
     kv: KVCache
-    seqs: list  # the Sequence of each row
     padded_len: int = 0
     max_model_len: int = 0
     # contiguous KV: base slot of each row; paged KV: block table of each row
@@ -57,7 +56,7 @@ def build_step_inputs(plan: StepPlan, kv: KVCache, device: torch.device, max_mod
         layout=plan.layout, input_ids=as_long(ids), positions=as_long(pos), slot_mapping=as_long(slots),
         real_index=as_long(real) if row_len else None, sample_index=as_long(sample),
         q_lens=[c.length for c in plan.chunks], ctx_lens=[c.start + c.length for c in plan.chunks],
-        kv=kv, seqs=[c.seq for c in plan.chunks], padded_len=row_len, max_model_len=max_model_len,
+        kv=kv, padded_len=row_len, max_model_len=max_model_len,
     )
     if kv.layout == "paged":
         inputs.block_tables = [kv.block_tables[c.seq.seq_id] for c in plan.chunks]

@@ -15,6 +15,7 @@ LayerAttention = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch
 
 class AttentionBackend(ABC):
     name: str
+    head_major_kv: bool = False  # the KVStorage axis order this backend reads (see KVStorage)
 
     @abstractmethod
     def bind(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
@@ -25,5 +26,4 @@ def store_kv(inputs: StepInputs, storage: KVStorage, layer: int, k: torch.Tensor
     """Write the real tokens' K/V into their slots (padding rows are computed but never stored)."""
     if inputs.real_index is not None:
         k, v = k.index_select(0, inputs.real_index), v.index_select(0, inputs.real_index)
-    storage.k[layer].index_copy_(0, inputs.slot_mapping, k)
-    storage.v[layer].index_copy_(0, inputs.slot_mapping, v)
+    storage.store(layer, inputs.slot_mapping, k, v)

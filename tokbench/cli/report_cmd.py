@@ -1,0 +1,47 @@
+"""`tokbench report RESULTS...`: one comparison report (markdown + self-contained HTML) for any runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tokbench.cli.app import app
+from tokbench.errors import UserError
+from tokbench.report.content import build_content
+from tokbench.report.html import write_html
+from tokbench.report.markdown import write_markdown
+from tokbench.results.loader import load_results
+
+FORMATS = ("md", "html")
+
+
+@app.command("report")
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Results directories (or their results.json), one or more.")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-o", help="Where the report files go.")] = Path("reports"),
+    name: Annotated[str, typer.Option("--name", "-n", help="Base file name: NAME.md, NAME.html, NAME_charts/.")] = "report",
+    title: Annotated[str, typer.Option(help="Heading of the report.")] = "tokbench report",
+    format: Annotated[list[str], typer.Option("--format", "-f", help="md and/or html (repeatable).")] = list(FORMATS),  # noqa: B006
+) -> None:
+    """Compare every run in RESULTS: charts, percentile tables and a short verdict."""
+    unknown = sorted(set(format) - set(FORMATS))
+    if unknown:
+        raise UserError(f"--format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
+    if not re.fullmatch(r"[\w.-]+", name):
+        raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-' (it becomes a file name)")
+    loaded = [load_results(p) for p in results]  # all checked before anything is written
+    content = build_content(loaded, title)
+    written = []
+    if "md" in format:
+        written.append(write_markdown(content, out_dir / f"{name}.md"))
+    if "html" in format:
+        written.append(write_html(content, out_dir / f"{name}.html"))
+    console = Console(stderr=True)
+    for line in content.findings:
+        console.print(f"• {line}")
+    for path in written:
+        console.print(f"report: {path}")

@@ -1,0 +1,46 @@
+"""Everything a report shows, computed once; the markdown and HTML writers only lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokbench.report.charts import all_charts
+from tokbench.report.collect import LabelledRun, collect_runs
+from tokbench.report.figure import Chart
+from tokbench.report.findings import baseline_run, findings
+from tokbench.report.tables import TextTable, headline_table, percentile_table
+from tokbench.results.loader import Results
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    title: str
+    context: list[tuple[str, str]]  # (what, value) lines: model, workload, device, versions
+    findings: list[str]
+    headline: TextTable
+    percentiles: TextTable
+    charts: list[Chart]
+
+
+def _context(results: list[Results]) -> list[tuple[str, str]]:
+    lines = []
+    for res in results:
+        cfg, env, wl = res.doc["config"], res.doc["environment"], res.doc["workload"]
+        commit = (env.get("git_commit") or "unknown")[:10]
+        prefix = f"{res.path.parent.name}: " if len(results) > 1 else ""
+        lines += [
+            (f"{prefix}workload", f"{wl['name']}, {wl['num_requests']} requests"
+                                  f"{', offline' if wl.get('offline') else ''}, seed {cfg['seed']}"),
+            (f"{prefix}model", f"{cfg['model']['spec']} ({cfg['model']['dtype']})"),
+            (f"{prefix}device", f"{env.get('device_name') or env['device']}, attention {env['attention_backend']}, "
+                                f"{env.get('cpu_count', '?')} CPU cores"),
+            (f"{prefix}software", f"tokbench {env['tokbench_version']} ({commit}), torch {env['torch']}; "
+                                  f"results written {res.doc['created']}"),
+        ]
+    return lines
+
+
+def build_content(results: list[Results], title: str = "tokbench report") -> ReportContent:
+    runs: list[LabelledRun] = collect_runs(results)
+    return ReportContent(title, _context(results), findings(runs), headline_table(runs, baseline_run(runs)),
+                         percentile_table(runs), all_charts(runs))

@@ -1,0 +1,36 @@
+"""Markdown output: the report as a .md file with its charts as PNG files in a sibling folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokbench.atomic import atomic_write_bytes, atomic_write_text
+from tokbench.report.content import ReportContent
+from tokbench.report.tables import TextTable
+
+
+def markdown_table(table: TextTable) -> str:
+    def line(cells):
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    rule = ["---" if i < table.align_left else "---:" for i in range(len(table.header))]
+    return "\n".join([line(table.header), line(rule), *(line(r) for r in table.rows)])
+
+
+def render_markdown(content: ReportContent, charts_dir: str) -> str:
+    parts = [f"# {content.title}", ""]
+    parts += [f"- **{what}**: {value}" for what, value in content.context]
+    parts += ["", "## What this shows", ""] + [f"- {s}" for s in content.findings]
+    parts += ["", "## Summary", "", markdown_table(content.headline)]
+    parts += ["", "## Latency percentiles", "", markdown_table(content.percentiles)]
+    for chart in content.charts:
+        parts += ["", f"## {chart.title}", "", f"![{chart.title}]({charts_dir}/{chart.key}.png)", "", chart.caption]
+    return "\n".join(parts) + "\n"
+
+
+def write_markdown(content: ReportContent, path: Path) -> Path:
+    charts_dir = path.parent / f"{path.stem}_charts"
+    for chart in content.charts:
+        atomic_write_bytes(charts_dir / f"{chart.key}.png", chart.png)
+    atomic_write_text(path, render_markdown(content, charts_dir.name))
+    return path

@@ -1,0 +1,127 @@
+"""Load a results directory back into pandas, refusing anything truncated, hand-edited or foreign.
+
+    from tokbench.results.loader import load_results
+    res = load_results("results/latest")          # or ".../results.json"
+    res.summary_frame()                            # one row per run, one column per metric
+    res.run("tokenmaxxing").steps                  # that run's per-step table
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tokbench.errors import UserError
+from tokbench.results.format import RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES
+from tokbench.results.integrity import check_summaries
+from tokbench.results.schema import RESULTS_SCHEMA, validate
+from tokbench.results.table_columns import REQUIRED_COLUMNS, rows_of
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run (a strategy on a backend) of a results file, with its rows of each table."""
+
+    name: str
+    info: dict  # the run's entry in results.json: backend, strategy, kv_layout, knobs, verification
+    summary: dict
+    requests: pd.DataFrame
+    steps: pd.DataFrame
+    tokens: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Results:
+    path: Path  # the results.json that was loaded
+    doc: dict
+    requests: pd.DataFrame
+    steps: pd.DataFrame
+    tokens: pd.DataFrame
+
+    @property
+    def runs(self) -> list[dict]:
+        return self.doc["runs"]
+
+    @property
+    def run_names(self) -> list[str]:
+        return [r["name"] for r in self.runs]
+
+    def run(self, name: str) -> RunResult:
+        info = next((r for r in self.runs if r["name"] == name), None)
+        if info is None:
+            raise UserError(f"{self.path}: no run named {name!r} (runs: {', '.join(self.run_names)})")
+        pick = {t: rows_of(getattr(self, t), name) for t in TABLES}
+        return RunResult(name, info, info["summary"], **pick)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Runs as rows, summary metrics as columns (null stored values become NaN)."""
+        frame = pd.DataFrame([r["summary"] for r in self.runs], index=self.run_names, dtype=float)
+        frame.index.name = "run"
+        return frame
+
+
+def _results_file(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        p = p / RESULTS_FILE
+    if not p.is_file():
+        raise UserError(f"{path}: no results found (expected a results directory or its {RESULTS_FILE})")
+    return p
+
+
+def _read_doc(file: Path) -> dict:
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: not a text file") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{file}: not valid JSON at line {exc.lineno} column {exc.colno} "
+                        f"({exc.msg}); the file is truncated or was edited by hand") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
+        raise UserError(f"{file}: not a tokbench results file (its \"schema\" is not {SCHEMA_NAME!r})")
+    version = doc.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise UserError(f"{file}: written with results schema_version {version}; this tokbench reads up to "
+                        f"{SCHEMA_VERSION} (upgrade tokbench)")
+    problems = validate(doc, RESULTS_SCHEMA)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise UserError(f"{file}: does not match the results schema: {'; '.join(problems[:3])}{more}")
+    names = [r["name"] for r in doc["runs"]]
+    if len(set(names)) != len(names):
+        raise UserError(f"{file}: run names repeat ({', '.join(names)})")
+    return doc
+
+
+def _read_table(file: Path, table: str, fmt: str) -> pd.DataFrame:
+    if not file.is_file():
+        raise UserError(f"{file}: missing ({table} table named in {RESULTS_FILE})")
+    try:
+        df = pd.read_parquet(file) if fmt == "parquet" else pd.read_csv(file)
+    except Exception as exc:  # pyarrow and the csv parser raise many types for a damaged file
+        raise UserError(f"{file}: cannot read the {table} table ({type(exc).__name__}: {exc})") from None
+    if df.empty and not len(df.columns):
+        return pd.DataFrame(columns=[*REQUIRED_COLUMNS[table]])
+    missing = [c for c in REQUIRED_COLUMNS[table] if c not in df.columns]
+    if missing:
+        raise UserError(f"{file}: the {table} table lacks column(s) {', '.join(missing)}")
+    return df
+
+
+def load_results(path: str | Path) -> Results:
+    """Read and check a results directory (or its results.json); UserError names the file and the fault."""
+    file = _results_file(path)
+    doc = _read_doc(file)
+    fmt = doc["tables"]["format"]
+    tables = {t: _read_table(file.parent / doc["tables"][t], t, fmt) for t in TABLES}
+    known = set(r["name"] for r in doc["runs"])
+    for t, df in tables.items():
+        stray = sorted(set(df["run"].astype(str)) - known)
+        if stray:
+            raise UserError(f"{file}: the {t} table has rows for run(s) {', '.join(stray)} that results.json "
+                            "does not list")
+    check_summaries(file, doc, tables)
+    return Results(file, doc, **tables)

@@ -1,0 +1,148 @@
+"""The JSON Schema of results.json, and a small validator for the subset of JSON Schema it uses.
+
+docs/results-schema.json is this schema written out (`python -m tokbench.results.schema`); a test
+keeps the two equal. The validator is hand-rolled so that loading results needs no extra package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tokbench.results.format import SCHEMA_NAME, SCHEMA_VERSION, TABLES
+
+# vLLM's benchmark names: every run's summary must carry them (null where undefined, e.g. TPOT of 1-token outputs).
+LATENCY_METRICS = tuple(f"{stat}_{name}_ms" for name in ("ttft", "tpot", "itl", "e2el")
+                        for stat in ("mean", "median", "p90", "p99"))
+REQUIRED_SUMMARY = ("completed", "duration_s", "total_input_tokens", "total_output_tokens", "request_throughput",
+                    "output_throughput", "total_token_throughput", *LATENCY_METRICS)
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_OBJECT = {"type": "object"}
+
+RESULTS_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://github.com/tokbench/tokbench/docs/results-schema.json",
+    "title": "tokbench results.json",
+    "description": "One benchmark: its configuration, where it ran, and one summary per run (strategy/backend). "
+                   "Per-request, per-step and per-token tables sit beside it; every summary figure can be "
+                   "recomputed from them. See docs/results.md.",
+    "type": "object",
+    "required": ["schema", "schema_version", "created", "config", "environment", "workload", "runs", "tables"],
+    "properties": {
+        "schema": {"const": SCHEMA_NAME},
+        "schema_version": {"type": "integer", "minimum": 1},
+        "created": {"type": "string", "description": "UTC time the results were written, ISO 8601."},
+        "config": {
+            "type": "object",
+            "required": ["model", "workload", "seed"],
+            "properties": {
+                "model": {"type": "object", "required": ["spec", "dtype"],
+                          "properties": {"spec": {"type": "string"}, "dtype": {"type": "string"}}},
+                "workload": _OBJECT,
+                "seed": {"type": "integer"},
+                "warmup": {"type": "boolean"},
+                "scheduler": _OBJECT,
+                "slo": _OBJECT,
+                "cost_model": _OBJECT,
+                "peaks": _OBJECT,
+            },
+        },
+        "environment": {
+            "type": "object",
+            "required": ["tokbench_version", "torch", "device", "attention_backend"],
+            "properties": {
+                "tokbench_version": {"type": "string"},
+                "git_commit": {"type": ["string", "null"]},
+                "torch": {"type": "string"},
+                "device": {"type": "string"},
+                "device_name": {"type": ["string", "null"]},
+                "attention_backend": {"type": "string"},
+                "cpu_model": {"type": ["string", "null"]},
+                "cpu_count": {"type": ["integer", "null"]},
+            },
+        },
+        "workload": {
+            "type": "object",
+            "required": ["name", "num_requests"],
+            "properties": {"name": {"type": "string"}, "num_requests": {"type": "integer", "minimum": 0}},
+        },
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "backend", "summary"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "backend": {"type": "string"},
+                    "strategy": {"type": ["string", "null"]},
+                    "kv_layout": {"type": ["string", "null"]},
+                    "knobs": _OBJECT,
+                    "summary": {
+                        "type": "object",
+                        "required": list(REQUIRED_SUMMARY),
+                        "additionalProperties": {"type": ["number", "null"]},
+                        "properties": {name: _NUMBER_OR_NULL for name in REQUIRED_SUMMARY},
+                    },
+                    "verification": {"type": ["object", "null"]},
+                },
+            },
+        },
+        "tables": {
+            "type": "object",
+            "required": ["format", *TABLES],
+            "properties": {"format": {"enum": ["parquet", "csv"]},
+                           **{name: {"type": "string"} for name in (*TABLES, "outputs")}},
+        },
+    },
+}
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _where(path: str) -> str:
+    return path or "the top level"
+
+
+def validate(value, schema: dict, path: str = "") -> list[str]:
+    """Problems with `value` against `schema`, each naming its JSON path (empty list: valid)."""
+    if "const" in schema and value != schema["const"]:
+        return [f"{_where(path)} is {value!r}, expected {schema['const']!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{_where(path)} is {value!r}, expected one of {schema['enum']}"]
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_TYPES[t](value) for t in types):
+            return [f"{_where(path)} should be {' or '.join(types)}, found {type(value).__name__} {value!r:.40}"]
+    problems: list[str] = []
+    if isinstance(value, (int, float)) and "minimum" in schema and value < schema["minimum"]:
+        problems.append(f"{_where(path)} is {value}, below the minimum {schema['minimum']}")
+    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
+        problems.append(f"{_where(path)} is an empty string")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            problems.append(f"{_where(path)} needs at least {schema['minItems']} item(s)")
+        for i, item in enumerate(value):
+            problems += validate(item, schema.get("items", {}), f"{path}[{i}]")
+    if isinstance(value, dict):
+        problems += [f"{path + '.' if path else ''}{key} is missing" for key in schema.get("required", [])
+                     if key not in value]
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties", {})
+        for key, item in value.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else {})
+            problems += validate(item, sub, f"{path}.{key}" if path else key)
+    return problems
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(RESULTS_SCHEMA, indent=2) + "\n")
