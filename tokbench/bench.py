@@ -61,7 +61,8 @@ class Engine:
         keep_freed_host_memory()
         self.backend = select_backend(self.loaded.device, self.attention)
         self.storage = KVStorage(self.loaded.cfg, self.kv_budget_tokens, self.loaded.dtype, self.loaded.device,
-                                 head_major=self.backend.head_major_kv)
+                                 head_major=self.backend.head_major_kv,
+                                 read_slack=self.loaded.cfg.max_model_len if self.backend.head_major_kv else 0)
         self.runner = Runner(self.loaded, self.storage, self.backend)
         self.cost = CostModel.of(self.loaded.cfg, torch.finfo(self.loaded.dtype).bits // 8)
 

@@ -2,7 +2,9 @@
 
 The attention backend picks the axis order: token-major [slots, kv_heads, head_dim] (what paged GPU
 kernels read as [blocks, block_size, heads, dim]) or head-major [kv_heads, slots, head_dim] (each
-head's keys contiguous, so CPU attention reads a sequence's context as a view).
+head's keys contiguous, so CPU attention reads a sequence's context as a view). Head-major storage
+keeps `read_slack` spare slots past the end so a context view padded to a longer neighbour's
+length never runs off the tensor (the extra keys are masked out).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ SLOT_ALIGN = 256
 
 class KVStorage:
     def __init__(self, cfg: ModelConfig, num_slots: int, dtype: torch.dtype, device: torch.device,
-                 head_major: bool = False):
-        num_slots = -(-num_slots // SLOT_ALIGN) * SLOT_ALIGN  # whole blocks for any block size dividing it
-        shape = (cfg.num_kv_heads, num_slots, cfg.head_dim) if head_major else (num_slots, cfg.num_kv_heads, cfg.head_dim)
+                 head_major: bool = False, read_slack: int = 0):
+        align = lambda n: -(-n // SLOT_ALIGN) * SLOT_ALIGN  # noqa: E731  (whole blocks for any block size dividing it)
+        num_slots = align(num_slots)
+        total = num_slots + align(read_slack)
+        shape = (cfg.num_kv_heads, total, cfg.head_dim) if head_major else (total, cfg.num_kv_heads, cfg.head_dim)
         self.num_slots = num_slots
         self.head_major = head_major
         self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.num_layers)]

@@ -2,10 +2,10 @@
 
 KV is stored head-major ([kv_heads, slots, dim]) so a sequence's context is a strided view.
 - padded plans read their batch's contiguous KV as one [B, S] view with a causal + length mask;
-- packed plans: single-token rows (decodes) attend together in one call over their contexts
-  gathered once per layer to [B, S] (token rows for contiguous KV, whole blocks for paged KV)
-  with a length mask; prefill chunks attend one by one, over a view (contiguous) or their own
-  gathered blocks (paged), with a bottom-right-aligned causal mask when continuing a prefix.
+- packed plans: single-token rows (decodes) attend in groups of similar context length, each
+  group's contexts copied once per layer (see attention/context.py) with a length mask; prefill
+  chunks attend one by one, over a view (contiguous) or their own gathered blocks (paged), with a
+  bottom-right-aligned causal mask when a chunk continues a cached prefix.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch.nn.attention.bias import causal_lower_right
 
 from tokbench.engine.attention.base import AttentionBackend, LayerAttention, store_kv
+from tokbench.engine.attention.context import context_groups, gather_blocks
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.step_inputs import StepInputs
 
@@ -31,56 +32,6 @@ def attend_row(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tenso
     else:
         out = F.scaled_dot_product_attention(qh, k, v, attn_mask=causal_lower_right(n, ctx), enable_gqa=True)
     return out.transpose(0, 1)
-
-
-def padded_block_tables(block_tables: list[list[int]], width: int) -> torch.Tensor:
-    """[rows, width] block ids; rows shorter than `width` are padded with block 0 (masked out later)."""
-    tables = torch.zeros(len(block_tables), width, dtype=torch.long)
-    for r, t in enumerate(block_tables):
-        t = t[:width]
-        tables[r, : len(t)] = torch.tensor(t, dtype=torch.long)
-    return tables
-
-
-def gather_blocks(cache: torch.Tensor, block_ids: torch.Tensor, block_size: int) -> torch.Tensor:
-    """Head-major cache [Hkv, slots, D] -> [Hkv, len(block_ids) * block_size, D], whole blocks at a time.
-
-    One dim-0 index_select over (head, block) rows: a plain memcpy per row, several times faster
-    on CPU than selecting along the slot axis.
-    """
-    hkv, slots, d = cache.shape
-    per_head = slots // block_size
-    rows = (torch.arange(hkv, device=cache.device)[:, None] * per_head + block_ids[None, :]).flatten()
-    return cache.view(hkv * per_head, block_size * d).index_select(0, rows).view(hkv, -1, d)
-
-
-def _paged_gather(inputs: StepInputs, rows: list[int], storage: KVStorage, device: torch.device):
-    """cache -> [B, Hkv, S, D] context of each row (S: longest, in whole blocks), from block tables."""
-    bs = inputs.kv.block_size
-    width = -(-max(inputs.ctx_lens[i] for i in rows) // bs)
-    block_ids = padded_block_tables([inputs.block_tables[i] for i in rows], width).flatten().to(device)
-    b = len(rows)
-
-    def gather(cache: torch.Tensor) -> torch.Tensor:
-        hkv, _, d = cache.shape
-        return gather_blocks(cache, block_ids, bs).view(hkv, b, width * bs, d).transpose(0, 1)
-
-    return gather
-
-
-def _contiguous_gather(inputs: StepInputs, rows: list[int], storage: KVStorage, device: torch.device):
-    """cache -> [B, Hkv, S, D] context of each row (S: longest), from each row's base slot."""
-    span = max(inputs.ctx_lens[i] for i in rows)
-    bases = torch.tensor([inputs.bases[i] for i in rows], device=device)
-    slots = (bases[:, None] + torch.arange(span, device=device)[None, :]).clamp_(max=storage.num_slots - 1)
-    b = len(rows)
-
-    def gather(cache: torch.Tensor) -> torch.Tensor:
-        hkv, num_slots, d = cache.shape
-        flat = (torch.arange(hkv, device=device)[:, None] * num_slots + slots.flatten()[None, :]).flatten()
-        return cache.view(-1, d).index_select(0, flat).view(hkv, b, span, d).transpose(0, 1)
-
-    return gather
 
 
 class SDPABackend(AttentionBackend):
@@ -103,12 +54,14 @@ class SDPABackend(AttentionBackend):
         decodes = [i for i, n in enumerate(inputs.q_lens) if n == 1]
         chunks = [i for i, n in enumerate(inputs.q_lens) if n > 1]
         paged = inputs.block_tables is not None
+        bs = inputs.kv.block_size if paged else 1
         if decodes:
-            gather_decodes = (_paged_gather if paged else _contiguous_gather)(inputs, decodes, storage, device)
-            lens = torch.tensor([ctx_lens[i] for i in decodes], device=device)
+            groups = context_groups(
+                [ctx_lens[i] for i in decodes], device=device, block_size=bs,
+                block_tables=[inputs.block_tables[i] for i in decodes] if paged else None,
+                bases=None if paged else [inputs.bases[i] for i in decodes])
             q_rows = torch.tensor([cu[i] for i in decodes], device=device)
         if paged:
-            bs = inputs.kv.block_size
             chunk_blocks = {i: torch.tensor(inputs.block_tables[i][: -(-ctx_lens[i] // bs)], device=device)
                             for i in chunks}
 
@@ -117,16 +70,17 @@ class SDPABackend(AttentionBackend):
             kc, vc = storage.k[layer], storage.v[layer]
             hq, d = q.shape[1:]
             hkv = kc.shape[0]
-            out = None if not chunks else torch.empty_like(q)
+            out = torch.empty_like(q)
             if decodes:
-                b = len(decodes)
-                qd = (q.index_select(0, q_rows) if chunks else q).view(b, hkv, hq // hkv, d)
-                kd, vd = gather_decodes(kc), gather_decodes(vc)
-                mask = (torch.arange(kd.shape[2], device=device)[None, :] < lens[:, None])[:, None, None, :]
-                od = F.scaled_dot_product_attention(qd, kd, vd, attn_mask=mask).reshape(b, hq, d)
+                qd = (q.index_select(0, q_rows) if chunks else q).view(len(decodes), hkv, hq // hkv, d)
+                od = torch.empty_like(qd)
+                for g in groups:  # query heads folded under their KV head: no KV copies for GQA
+                    og = F.scaled_dot_product_attention(qd.index_select(0, g.rows), g.read(kc, bs), g.read(vc, bs),
+                                                        attn_mask=g.mask)
+                    od.index_copy_(0, g.rows, og)
                 if not chunks:
-                    return od
-                out.index_copy_(0, q_rows, od)
+                    return od.view(len(decodes), hq, d)
+                out.index_copy_(0, q_rows, od.view(len(decodes), hq, d))
             for i in chunks:
                 lo, hi, ctx = cu[i], cu[i + 1], ctx_lens[i]
                 if paged:
