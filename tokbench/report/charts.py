@@ -58,10 +58,10 @@ def latency_cdf_chart(runs: list[LabelledRun]) -> Chart:
                  "a latency; further left (and steeper) is better.", to_png(fig))
 
 
-def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str], ...], ylabel: str):
+def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str, str], ...]):
     palette = colors([r.label for r in runs])
     fig, axes = new_figure(len(columns), width=6.0)
-    for ax, (col, title) in zip(axes[0], columns):
+    for ax, (col, title, ylabel) in zip(axes[0], columns):
         for r in runs:
             steps = r.run.steps
             ax.plot(steps["start_s"], steps[col], label=r.label, color=palette[r.label], linewidth=1.0)
@@ -73,8 +73,9 @@ def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str], ...], yl
 
 
 def kv_batch_chart(runs: list[LabelledRun]) -> Chart:
-    fig = _over_time(runs, (("kv_used_tokens", "KV tokens in use"), ("kv_reserved_tokens", "KV token slots reserved"),
-                            ("batch_size", "Batch size")), "per step")
+    fig = _over_time(runs, (("kv_used_tokens", "KV tokens in use", "tokens"),
+                            ("kv_reserved_tokens", "KV token slots reserved", "token slots"),
+                            ("batch_size", "Batch size", "sequences in the step")))
     return Chart("kv_batch_time", "KV usage and batch size over time", "Per step. Reserved above used is "
                  "fragmentation; a run that ends further left finished the workload sooner.", to_png(fig))
 

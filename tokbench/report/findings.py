@@ -7,6 +7,7 @@ import math
 from tokbench.report.collect import LabelledRun
 
 BASELINE_STRATEGY = "static-padded"  # the batching every serving paper starts from
+CLOSE_CALL = 1.03  # a lead smaller than this is within run-to-run noise on a shared CPU
 
 
 def _value(run: LabelledRun, metric: str) -> float:
@@ -35,9 +36,11 @@ def findings(runs: list[LabelledRun]) -> list[str]:
                 "to compare strategies."]
     ranked = sorted(runs, key=lambda r: -_value(r, "output_throughput"))
     win, second = ranked[0], ranked[1]
+    lead = _value(win, "output_throughput") / _value(second, "output_throughput")
     out = [f"**{win.label}** has the highest output throughput: {_value(win, 'output_throughput'):,.1f} tok/s, "
-           f"{_value(win, 'output_throughput') / _value(second, 'output_throughput'):.2f}× the runner-up "
-           f"{second.label}."]
+           f"{lead:.2f}× the runner-up {second.label}"
+           + (f"; a lead under {CLOSE_CALL - 1:.0%} is within run-to-run noise, so repeat the runs before "
+              "calling it." if lead < CLOSE_CALL else ".")]
     base = baseline_run(runs)
     if base is not None and base is not win and base is not second:
         out.append(f"Against the {base.label} baseline it is "

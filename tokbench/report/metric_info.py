@@ -62,7 +62,7 @@ def format_value(name: str, value) -> str:
         return f"{100 * value:.1f}%"
     if unit == "bytes":
         return f"{value / 2**20:,.1f} MiB"
-    if float(value).is_integer() and abs(value) >= 1:
+    if float(value).is_integer():
         return f"{value:,.0f}"
     digits = 2 if abs(value) >= 10 else 3
     return f"{value:,.{digits}f}"

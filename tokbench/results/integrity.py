@@ -1,54 +1,58 @@
-"""Recompute each run's summary from its tables: a stored figure that disagrees was edited or damaged.
+"""Digests that tie results.json to its tables: a truncated, replaced or hand-edited file is refused.
 
-Every summary number is derived from the raw tables (DESIGN.md), so recomputing it with the
-metrics code is a complete check, not a checksum that a hand edit could update.
+The writer stores a SHA-256 of every table file and of results.json itself (its canonical JSON,
+without the `integrity` block). A digest, rather than recomputing summaries from the tables,
+keeps results written by an older tokbench loadable after metric definitions evolve.
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 from pathlib import Path
 
-import pandas as pd
-
 from tokbench.errors import UserError
-from tokbench.metrics.cost_model import CostModel
-from tokbench.metrics.summary import SLO, summarize
-from tokbench.results.table_columns import rows_of
 
-_REL_TOL = 1e-6  # JSON round-trips floats exactly; this only absorbs summation-order noise
+ALGORITHM = "sha256"
 
 
-def _same(stored, computed) -> bool:
-    if stored is None:
-        return computed is None or (isinstance(computed, float) and math.isnan(computed))
-    if computed is None or (isinstance(computed, float) and math.isnan(computed)):
-        return False
-    return math.isclose(float(stored), float(computed), rel_tol=_REL_TOL, abs_tol=1e-9)
+def canonical_json(doc: dict) -> bytes:
+    """The bytes the document digest covers: sorted keys, no whitespace, the integrity block left out."""
+    body = {k: v for k, v in doc.items() if k != "integrity"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
 
 
-def _recompute(doc: dict, requests: pd.DataFrame, steps: pd.DataFrame, tokens: pd.DataFrame) -> dict:
-    config = doc["config"]
-    if len(steps) == 0 or "cost_model" not in config:
-        # A peer backend without step records: the request table still fixes the counts.
-        return {"completed": len(requests), "total_output_tokens": int(requests["output_len"].sum())}
-    peaks = config.get("peaks") or {}
-    return summarize(requests, steps, tokens, cost=CostModel(**config["cost_model"]),
-                     peak_bandwidth=peaks.get("peak_bandwidth"), peak_flops=peaks.get("peak_flops"),
-                     slo=SLO(**config.get("slo", {})))
+def document_digest(doc: dict) -> str:
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
 
 
-def check_summaries(file: Path, doc: dict, tables: dict[str, pd.DataFrame]) -> None:
-    for run in doc["runs"]:
-        name = run["name"]
-        rows = {t: rows_of(df, name) for t, df in tables.items()}
-        try:
-            computed = _recompute(doc, rows["requests"], rows["steps"], rows["tokens"])
-        except (TypeError, ValueError, KeyError) as exc:
-            raise UserError(f"{file}: run {name!r}: its tables or config cannot be summarized "
-                            f"({type(exc).__name__}: {exc})") from None
-        for metric, value in computed.items():
-            stored = run["summary"].get(metric)
-            if metric in run["summary"] and not _same(stored, value):
-                raise UserError(f"{file}: run {name!r}: summary {metric} is {stored} but its tables give "
-                                f"{value:.6g}; the file was edited or its tables do not belong to it")
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def integrity_block(doc: dict, files: dict[str, Path]) -> dict:
+    """What the writer stores under `integrity`; `doc` must already be in its JSON form."""
+    return {"algorithm": ALGORITHM, "document": document_digest(doc),
+            "files": {name: file_digest(path) for name, path in files.items()}}
+
+
+def check_integrity(results_file: Path, doc: dict) -> None:
+    """Raise UserError naming the first file whose content is not what was written."""
+    block = doc["integrity"]
+    if block["algorithm"] != ALGORITHM:
+        raise UserError(f"{results_file}: integrity algorithm {block['algorithm']!r} is not {ALGORITHM!r}")
+    if document_digest(doc) != block["document"]:
+        raise UserError(f"{results_file}: its content does not match the digest written with it: the file was "
+                        "edited after tokbench wrote it (re-run the benchmark instead of editing results)")
+    for name, expected in block["files"].items():
+        path = results_file.parent / name
+        if not path.is_file():
+            raise UserError(f"{path}: missing (listed in {results_file.name})")
+        if file_digest(path) != expected:
+            raise UserError(f"{path}: its content does not match the digest in {results_file.name}: the file "
+                            "was truncated, replaced or edited after it was written")

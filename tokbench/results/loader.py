@@ -1,6 +1,6 @@
 """Load a results directory back into pandas, refusing anything truncated, hand-edited or foreign.
 
-    from tokbench.results.loader import load_results
+    from tokbench.results import load_results
     res = load_results("results/latest")          # or ".../results.json"
     res.summary_frame()                            # one row per run, one column per metric
     res.run("tokenmaxxing").steps                  # that run's per-step table
@@ -16,7 +16,7 @@ import pandas as pd
 
 from tokbench.errors import UserError
 from tokbench.results.format import RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES
-from tokbench.results.integrity import check_summaries
+from tokbench.results.integrity import check_integrity
 from tokbench.results.schema import RESULTS_SCHEMA, validate
 from tokbench.results.table_columns import REQUIRED_COLUMNS, rows_of
 
@@ -93,6 +93,10 @@ def _read_doc(file: Path) -> dict:
     names = [r["name"] for r in doc["runs"]]
     if len(set(names)) != len(names):
         raise UserError(f"{file}: run names repeat ({', '.join(names)})")
+    unguarded = [doc["tables"][t] for t in TABLES if doc["tables"][t] not in doc["integrity"]["files"]]
+    if unguarded:
+        raise UserError(f"{file}: table file(s) {', '.join(unguarded)} have no digest under integrity.files")
+    check_integrity(file, doc)
     return doc
 
 
@@ -123,5 +127,4 @@ def load_results(path: str | Path) -> Results:
         if stray:
             raise UserError(f"{file}: the {t} table has rows for run(s) {', '.join(stray)} that results.json "
                             "does not list")
-    check_summaries(file, doc, tables)
     return Results(file, doc, **tables)

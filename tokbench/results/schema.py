@@ -1,12 +1,13 @@
 """The JSON Schema of results.json, and a small validator for the subset of JSON Schema it uses.
 
-docs/results-schema.json is this schema written out (`python -m tokbench.results.schema`); a test
-keeps the two equal. The validator is hand-rolled so that loading results needs no extra package.
+docs/results.md shows this schema written out (`python -m tokbench.results.schema`); a test keeps
+the two equal. The validator is hand-rolled so that loading results needs no extra package.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from tokbench.results.format import SCHEMA_NAME, SCHEMA_VERSION, TABLES
@@ -18,17 +19,40 @@ REQUIRED_SUMMARY = ("completed", "duration_s", "total_input_tokens", "total_outp
                     "output_throughput", "total_token_throughput", *LATENCY_METRICS)
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+_STRING_OR_NULL = {"type": ["string", "null"]}
+_INT_OR_NULL = {"type": ["integer", "null"]}
 _OBJECT = {"type": "object"}
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+# Every field is present; null means "not known on this machine" (e.g. driver on a CPU run).
+_ENVIRONMENT = {
+    "tokbench_version": {"type": "string"},
+    "git_commit": {**_STRING_OR_NULL, "description": "Commit of the tokbench checkout, null outside git."},
+    "python": {"type": "string"},
+    "torch": {"type": "string"},
+    "cuda": {**_STRING_OR_NULL, "description": "CUDA version torch was built with; null for CPU builds."},
+    "driver": {**_STRING_OR_NULL, "description": "NVIDIA driver version; null on CPU runs."},
+    "platform": {"type": "string"},
+    "cpu_model": _STRING_OR_NULL,
+    "cpu_count": {**_INT_OR_NULL, "description": "Logical cores of the machine."},
+    "cpu_usable": {**_INT_OR_NULL, "description": "Cores this process may run on (affinity)."},
+    "torch_threads": {"type": "integer"},
+    "device": {"type": "string", "description": "torch device of the run: cpu, cuda, cuda:1 ..."},
+    "device_name": _STRING_OR_NULL,
+    "device_memory_bytes": {**_INT_OR_NULL, "description": "GPU memory; on CPU runs the machine's RAM."},
+    "compute_capability": _STRING_OR_NULL,
+    "attention_backend": {"type": "string"},
+}
 
 RESULTS_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://github.com/tokbench/tokbench/docs/results-schema.json",
     "title": "tokbench results.json",
     "description": "One benchmark: its configuration, where it ran, and one summary per run (strategy/backend). "
                    "Per-request, per-step and per-token tables sit beside it; every summary figure can be "
                    "recomputed from them. See docs/results.md.",
     "type": "object",
-    "required": ["schema", "schema_version", "created", "config", "environment", "workload", "runs", "tables"],
+    "required": ["schema", "schema_version", "created", "config", "environment", "workload", "runs", "tables",
+                 "integrity"],
     "properties": {
         "schema": {"const": SCHEMA_NAME},
         "schema_version": {"type": "integer", "minimum": 1},
@@ -50,17 +74,8 @@ RESULTS_SCHEMA: dict = {
         },
         "environment": {
             "type": "object",
-            "required": ["tokbench_version", "torch", "device", "attention_backend"],
-            "properties": {
-                "tokbench_version": {"type": "string"},
-                "git_commit": {"type": ["string", "null"]},
-                "torch": {"type": "string"},
-                "device": {"type": "string"},
-                "device_name": {"type": ["string", "null"]},
-                "attention_backend": {"type": "string"},
-                "cpu_model": {"type": ["string", "null"]},
-                "cpu_count": {"type": ["integer", "null"]},
-            },
+            "required": list(_ENVIRONMENT),
+            "properties": _ENVIRONMENT,
         },
         "workload": {
             "type": "object",
@@ -95,6 +110,17 @@ RESULTS_SCHEMA: dict = {
             "properties": {"format": {"enum": ["parquet", "csv"]},
                            **{name: {"type": "string"} for name in (*TABLES, "outputs")}},
         },
+        "integrity": {
+            "type": "object",
+            "description": "SHA-256 of this document (canonical JSON without this block) and of every file "
+                           "it names; see docs/results.md.",
+            "required": ["algorithm", "document", "files"],
+            "properties": {
+                "algorithm": {"const": "sha256"},
+                "document": _SHA256,
+                "files": {"type": "object", "additionalProperties": _SHA256},
+            },
+        },
     },
 }
 
@@ -128,6 +154,8 @@ def validate(value, schema: dict, path: str = "") -> list[str]:
         problems.append(f"{_where(path)} is {value}, below the minimum {schema['minimum']}")
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         problems.append(f"{_where(path)} is an empty string")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(f"{_where(path)} is {value!r:.40}, which does not match {schema['pattern']}")
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             problems.append(f"{_where(path)} needs at least {schema['minItems']} item(s)")

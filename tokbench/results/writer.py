@@ -1,4 +1,8 @@
-"""Write a results directory: tables first, results.json last, each file atomically."""
+"""Write a results directory: tables first, results.json last, each file atomically.
+
+results.json carries digests of itself and of every table, so a reader can tell a complete
+directory from one that was truncated, mixed with another run's files, or edited by hand.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pandas as pd
 
 from tokbench.atomic import atomic_path, atomic_write_text
 from tokbench.results.format import OUTPUTS_FILE, RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES, table_format
+from tokbench.results.integrity import integrity_block
 from tokbench.workload.types import Workload
 
 
@@ -41,6 +46,8 @@ def write_results(out_dir: str | Path, *, config: dict, environment: dict, runs:
     """`runs`: one description per strategy/backend; `tables[name]`: frames that carry a `run` column."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # An older results.json would describe tables about to be replaced: until the new one lands, none.
+    (out / RESULTS_FILE).unlink(missing_ok=True)
     fmt = table_format()
     files = {}
     for name in TABLES:
@@ -66,5 +73,8 @@ def write_results(out_dir: str | Path, *, config: dict, environment: dict, runs:
         "runs": runs,
         "tables": {"format": fmt, **files},
     }
-    atomic_write_text(out / RESULTS_FILE, json.dumps(_json_safe(doc), indent=2, default=str) + "\n")
+    # Digest the document as a reader will see it: after the JSON round trip (str() of odd values, NaN -> null).
+    doc = json.loads(json.dumps(_json_safe(doc), default=str))
+    doc["integrity"] = integrity_block(doc, {f: out / f for f in files.values()})
+    atomic_write_text(out / RESULTS_FILE, json.dumps(doc, indent=2) + "\n")
     return out / RESULTS_FILE

@@ -1,0 +1,94 @@
+"""`tokbench compare A B`: per-metric deltas of B (candidate) against A (reference), terminal and markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from tokbench.atomic import atomic_write_text
+from tokbench.cli.app import app
+from tokbench.errors import UserError
+from tokbench.report.compare import delta_table, deltas, metrics_to_compare
+from tokbench.report.markdown import markdown_table
+from tokbench.report.terminal import print_table
+from tokbench.results import Results, RunResult, load_results
+
+ROW_STYLE = {"better": "green", "worse": "red"}
+
+
+def _split_selector(text: str) -> tuple[str, str | None]:
+    """'DIR' or 'DIR:RUN' (a path that exists as written wins over the RUN reading)."""
+    path, sep, run = text.rpartition(":")
+    if not sep or Path(text).exists() or not path:
+        return text, None
+    return path, run
+
+
+def _pairs(a: Results, a_run: str | None, b: Results, b_run: str | None,
+           only: list[str] | None) -> list[tuple[RunResult, RunResult]]:
+    if a_run or b_run:
+        return [(a.run(a_run or _only_run(a)), b.run(b_run or _only_run(b)))]
+    common = [n for n in a.run_names if n in b.run_names and (not only or n in only)]
+    if only:
+        missing = [n for n in only if n not in common]
+        if missing:
+            raise UserError(f"--run {', '.join(missing)}: not in both results ({a.path} has "
+                            f"{', '.join(a.run_names)}; {b.path} has {', '.join(b.run_names)})")
+    if common:
+        return [(a.run(n), b.run(n)) for n in common]
+    if len(a.run_names) == 1 and len(b.run_names) == 1:
+        return [(a.run(a.run_names[0]), b.run(b.run_names[0]))]
+    raise UserError(f"no run name is in both results ({a.path}: {', '.join(a.run_names)}; {b.path}: "
+                    f"{', '.join(b.run_names)}); pick runs as DIR:RUN")
+
+
+def _only_run(res: Results) -> str:
+    if len(res.run_names) != 1:
+        raise UserError(f"{res.path} has runs {', '.join(res.run_names)}: pick one as DIR:RUN")
+    return res.run_names[0]
+
+
+@app.command("compare")
+def compare(
+    a: Annotated[str, typer.Argument(help="Reference results: DIR (or its results.json), or DIR:RUN for one run.")],
+    b: Annotated[str, typer.Argument(help="Candidate results, the same way; deltas are B against A.")],
+    run: Annotated[Optional[list[str]], typer.Option("--run", "-r", help="Compare only this run name (repeatable).")] = None,
+    metric: Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Show only this summary metric (repeatable).")] = None,
+    all_metrics: Annotated[bool, typer.Option("--all", help="Every summary metric, not just the key ones.")] = False,
+    tolerance: Annotated[float, typer.Option(help="Relative change below which B counts as the same as A.")] = 0.01,
+    markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the tables as markdown to this file ('-' for stdout).")] = None,
+) -> None:
+    """Per-metric table of deltas: value in A and B, change, relative change, better or worse."""
+    if not 0 <= tolerance < 1:
+        raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
+    (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
+    ra, rb = load_results(a_path), load_results(b_path)
+    console = Console()
+    sections = []
+    for run_a, run_b in _pairs(ra, a_run, rb, b_run, run):
+        names = metrics_to_compare(run_a.summary, run_b.summary, metric, all_metrics)
+        unknown = [m for m in names if m not in run_a.summary or m not in run_b.summary]
+        if unknown:
+            raise UserError(f"--metric {', '.join(unknown)}: not a summary metric of both runs "
+                            f"(known: {', '.join(sorted(run_a.summary))})")
+        rows = deltas(run_a.summary, run_b.summary, names, tolerance)
+        label_a, label_b = f"A: {run_a.name}", f"B: {run_b.name}"
+        table = delta_table(rows, label_a, label_b)
+        title = (f"{run_a.name}: {ra.path.parent.name} → {rb.path.parent.name}" if run_a.name == run_b.name
+                 else f"{ra.path.parent.name}:{run_a.name} → {rb.path.parent.name}:{run_b.name}")
+        worse = [d.metric for d in rows if d.verdict == "worse"]
+        better = [d.metric for d in rows if d.verdict == "better"]
+        print_table(table, title, console, styles=[ROW_STYLE.get(d.verdict) for d in rows])
+        verdict = f"B is better on {len(better)} and worse on {len(worse)} of {len(rows)} metrics"
+        console.print(verdict + (f" (worse: {', '.join(worse)})" if worse else ""))
+        sections.append(f"### {title}\n\n{markdown_table(table)}\n\n{verdict}.\n")
+    if markdown is not None:
+        text = f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections)
+        if str(markdown) == "-":
+            typer.echo(text)
+        else:
+            atomic_write_text(markdown, text)
+            Console(stderr=True).print(f"markdown: {markdown}")
