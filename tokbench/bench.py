@@ -17,6 +17,7 @@ from tokbench.engine.kv_paged import PagedKV
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.loop import run_loop
 from tokbench.engine.runner import Runner
+from tokbench.engine.sequence import Sequence
 from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.hardware import DevicePeaks
 from tokbench.metrics.summary import SLO, summarize
@@ -70,6 +71,12 @@ class Engine:
         if strategy.kv_layout == "paged":
             return PagedKV(config.kv_budget_tokens, config.block_size)
         return ContiguousKV(config.kv_budget_tokens)
+
+    def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
+        """Raise UserError now if the strategy rejects its knobs or could never run a request."""
+        policy = strategy(config, self.new_kv(strategy, config))
+        for r in requests:
+            policy.check_fits(Sequence(r))
 
     def serve(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request],
               on_step: Callable[[int], None] | None = None):

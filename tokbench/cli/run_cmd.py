@@ -16,6 +16,7 @@ from tokbench.cli import workload_flags as wf
 from tokbench.cli.app import app
 from tokbench.cli.run_options import default_kv_budget, parse_slo, resolve_device, resolve_dtype
 from tokbench.cli.run_tables import print_summary, print_verification
+from tokbench.cli.run_workload import load_run_workload
 from tokbench.environment import describe_environment
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import device_peaks
@@ -23,7 +24,6 @@ from tokbench.model import load_model, resolve_config
 from tokbench.results.writer import write_results
 from tokbench.strategy import SchedulerConfig, builtin_names, resolve
 from tokbench.verify import compare_outputs, reference_outputs
-from tokbench.workload import load_workload
 
 K = "Scheduler knobs (equal for every strategy)"
 
@@ -55,7 +55,7 @@ def run(
     format: wf.Format = None, column: wf.Column = None, time_unit: wf.TimeUnit = None, delimiter: wf.Delimiter = None,
     time_scale: wf.TimeScale = 1.0, rate_scale: wf.RateScale = 1.0, window: wf.Window = None, limit: wf.Limit = None,
     sample: wf.Sample = None, num_requests: wf.NumRequests = None, length_scale: wf.LengthScale = 1.0,
-    over_length: wf.OverLength = "clip", skip_bad_rows: wf.SkipBadRows = False, sort_by_time: wf.SortByTime = False,
+    over_length: wf.OverLength = None, skip_bad_rows: wf.SkipBadRows = False, sort_by_time: wf.SortByTime = False,
     offline: wf.Offline = False, tokenizer: wf.Tokenizer = None,
 ) -> None:
     """Run actual inference for one workload under each strategy, on one engine."""
@@ -74,13 +74,11 @@ def run(
     options = wf.make_options(
         format=format, column=column, time_unit=time_unit, delimiter=delimiter, time_scale=time_scale,
         rate_scale=rate_scale, window=window, limit=limit, sample=sample, num_requests=num_requests,
-        length_scale=length_scale, over_length=over_length, skip_bad_rows=skip_bad_rows,
+        length_scale=length_scale, over_length=over_length or "clip", skip_bad_rows=skip_bad_rows,
         sort_by_time=sort_by_time, offline=offline, tokenizer=tokenizer, progress=True)
     model_cfg = resolve_config(model)
-    wl = load_workload(workload, seed=seed, vocab_size=model_cfg.vocab_size,
-                       max_model_len=max_model_len or model_cfg.max_model_len, options=options)
-    if not wl.requests:
-        raise UserError(f"--workload {workload}: no requests left after the workload options")
+    wl = load_run_workload(workload, seed=seed, model_cfg=model_cfg, max_model_len=max_model_len,
+                           options=options, over_length_given=over_length is not None, console=console)
 
     loaded = load_model(model, dtype=torch_dtype, device=dev, seed=seed, max_model_len=max_model_len)
     cfg = loaded.cfg
@@ -91,6 +89,8 @@ def run(
                             watermark=watermark, order=order, bin_tokens=bin_tokens)
     sched.validate()
     engine = Engine(loaded, budget, attention)
+    for cls in strategies:  # every strategy accepts the knobs and every request before any runs
+        engine.check(cls, sched, wl.requests)
     peaks = device_peaks(dev, torch_dtype)
 
     runs = []

@@ -1,0 +1,71 @@
+"""`tokbench run` on bad input: one clear line on stderr, exit code 2, and no results written."""
+
+import json
+import sys
+
+import pytest
+
+from tokbench.cli.app import main
+
+
+def _run(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["tokbench", "run", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    captured = capsys.readouterr()
+    return exc.value.code, captured.err
+
+
+BAD = {
+    "unknown strategy": (["--strategy", "round-robin"], "--strategy 'round-robin': unknown"),
+    "strategy file missing": (["--strategy", "nowhere/mine.py:Mine"], "file nowhere/mine.py not found"),
+    "prompt over max length": (["--max-model-len", "24"], "need more than max_model_len 24"),
+    "knob out of range": (["--max-num-seqs", "0"], "--max-num-seqs 0 is out of range"),
+    "watermark out of range": (["--watermark", "1.5"], "--watermark 1.5 is out of range"),
+    "bad order": (["--order", "random"], "--order 'random' is out of range"),
+    "no slot for continuous": (["--kv-budget-tokens", "100"], "holds no continuous-batching slot"),
+    "request bigger than the KV budget": (["--strategy", "tokenmaxxing", "--kv-budget-tokens", "16"],
+                                          "--kv-budget-tokens 16 is too small"),
+    "bad dtype": (["--dtype", "fp8"], "--dtype 'fp8'"),
+    "bad device": (["--device", "tpu"], "--device 'tpu'"),
+    "bad slo": (["--slo", "ttft=3"], "--slo 'ttft=3'"),
+    "unknown model": (["--model", "gpt-9"], "--model 'gpt-9'"),
+    "unknown workload": (["--workload", "no-such-preset"], "no-such-preset"),
+    "bad threads": (["--threads", "0"], "--threads 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_one_line_and_writes_nothing(monkeypatch, capsys, tmp_path, case):
+    args, message = BAD[case]
+    out = tmp_path / "results"
+    code, err = _run(monkeypatch, capsys, "--workload", "tiny", "--out", str(out), "--no-warmup", *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tokbench: error:"), err
+    assert message in lines[0]
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_failed_run_keeps_the_previous_results(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    previous = {"schema": "tokbench.results", "marker": "previous run"}
+    (out / "results.json").write_text(json.dumps(previous))
+    code, _ = _run(monkeypatch, capsys, "--workload", "tiny", "--out", str(out), "--max-num-seqs", "-3")
+    assert code == 2
+    assert json.loads((out / "results.json").read_text()) == previous
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+
+
+def test_same_seed_same_workload_same_tokens(monkeypatch, capsys, tmp_path):
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        code, err = _run(monkeypatch, capsys, "--workload", "tiny", "--strategy", "tokenmaxxing", "--seed", "7",
+                         "--out", str(out), "--no-warmup", "--save-outputs")
+        assert code == 0, err
+        outputs.append([json.loads(line) for line in (out / "outputs.jsonl").read_text().splitlines()])
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 16 and all(len(r["output_token_ids"]) >= 1 for r in outputs[0])
