@@ -13,7 +13,7 @@ from tokbench.cli.app import app
 from tokbench.errors import UserError
 from tokbench.report.compare import delta_table, deltas, metrics_to_compare
 from tokbench.report.markdown import markdown_table
-from tokbench.report.terminal import print_table
+from tokbench.report.terminal import console_for_tables, print_table
 from tokbench.results import Results, RunResult, load_results
 
 ROW_STYLE = {"better": "green", "worse": "red"}
@@ -66,7 +66,7 @@ def compare(
         raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
     ra, rb = load_results(a_path), load_results(b_path)
-    console = Console()
+    console = console_for_tables()
     sections = []
     for run_a, run_b in _pairs(ra, a_run, rb, b_run, run):
         names = metrics_to_compare(run_a.summary, run_b.summary, metric, all_metrics)

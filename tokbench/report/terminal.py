@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.table import Table
 
 from tokbench.report.tables import TextTable
+
+
+def console_for_tables() -> Console:
+    """A console that does not squeeze wide tables into 80 columns when output goes to a CI log or file."""
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=200)
+    return console
 
 
 def print_table(table: TextTable, title: str | None = None, console: Console | None = None,
@@ -16,4 +26,4 @@ def print_table(table: TextTable, title: str | None = None, console: Console | N
         out.add_column(name, justify="left" if i < table.align_left else "right")
     for i, row in enumerate(table.rows):
         out.add_row(*row, style=styles[i] if styles else None)
-    (console or Console()).print(out)
+    (console or console_for_tables()).print(out)
