@@ -9,7 +9,7 @@ import torch
 
 from tests.gpu import fake_kernels as fake
 from tests.gpu.scenarios import LAYOUTS, make_scenario
-from tokbench.engine.attention.flash_attn import FlashAttnBackend
+from tokbench.engine.attention.flash_backend import FlashAttnBackend
 from tokbench.engine.attention.torch_varlen import TorchVarlenBackend
 
 
