@@ -29,8 +29,10 @@ def _split_selector(text: str) -> tuple[str, str | None]:
 
 def _pairs(a: Results, a_run: str | None, b: Results, b_run: str | None,
            only: list[str] | None) -> list[tuple[RunResult, RunResult]]:
-    if a_run or b_run:
-        return [(a.run(a_run or _only_run(a)), b.run(b_run or _only_run(b)))]
+    if a_run or b_run:  # one named run: the other side has the same name, or just one run
+        run_a = a.run(a_run) if a_run else None  # a misspelt name is the error to report first
+        run_b = b.run(b_run) if b_run else None
+        return [(run_a or a.run(_same_or_only(a, b_run)), run_b or b.run(_same_or_only(b, a_run)))]
     common = [n for n in a.run_names if n in b.run_names and (not only or n in only)]
     if only:
         missing = [n for n in only if n not in common]
@@ -45,7 +47,9 @@ def _pairs(a: Results, a_run: str | None, b: Results, b_run: str | None,
                     f"{', '.join(b.run_names)}); pick runs as DIR:RUN")
 
 
-def _only_run(res: Results) -> str:
+def _same_or_only(res: Results, name: str) -> str:
+    if name in res.run_names:
+        return name
     if len(res.run_names) != 1:
         raise UserError(f"{res.path} has runs {', '.join(res.run_names)}: pick one as DIR:RUN")
     return res.run_names[0]

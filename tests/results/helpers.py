@@ -1,0 +1,60 @@
+"""Helpers shared by the results, report and gate tests."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from tokbench.cli.app import main
+from tokbench.engine.recorder import REQUEST_COLUMNS, STEP_COLUMNS, TOKEN_COLUMNS
+from tokbench.results.schema import REQUIRED_SUMMARY
+from tokbench.results.writer import write_results
+from tokbench.workload.types import Workload
+
+# Written by `tokbench run --workload tiny --max-model-len 256 --threads 1` (four strategies) with the
+# first results schema; later versions must keep loading it.
+FIXTURE = Path(__file__).parent / "data" / "results-v1"
+
+
+def copy_fixture(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURE, tmp_path / "results"))
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `tokbench ARGS` through the real entry point: (exit code, stdout, stderr)."""
+    old = sys.argv
+    sys.argv = ["tokbench", *map(str, args)]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = old
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def synthetic_results(out: Path, summaries: dict[str, dict]) -> Path:
+    """A results directory whose runs have exactly these summary values (tables are empty stubs)."""
+    runs = []
+    for name, values in summaries.items():
+        summary = {key: 1.0 for key in REQUIRED_SUMMARY}
+        summary.update(values)
+        runs.append({"name": name, "backend": "tokbench", "strategy": name, "summary": summary})
+    tables = {
+        "requests": [pd.DataFrame([[0, 0.0, 0.0, 0.1, 0.2, 4, 2, 0, name]], columns=[*REQUEST_COLUMNS, "run"])
+                     for name in summaries],
+        "steps": [pd.DataFrame(columns=[*STEP_COLUMNS, "run"])],
+        "tokens": [pd.DataFrame(columns=[*TOKEN_COLUMNS, "run"])],
+    }
+    env = {"tokbench_version": "test", "git_commit": None, "python": "3", "torch": "test", "cuda": None,
+           "driver": None, "platform": "test", "cpu_model": None, "cpu_count": None, "cpu_usable": None,
+           "torch_threads": 1, "device": "cpu", "device_name": None, "device_memory_bytes": None,
+           "compute_capability": None, "attention_backend": "test"}
+    config = {"model": {"spec": "test", "dtype": "float32"}, "workload": {}, "seed": 0}
+    wl = Workload(name="synthetic", requests=[], source={})
+    return write_results(out, config=config, environment=env, runs=runs, tables=tables, workload=wl)

@@ -1,0 +1,130 @@
+"""Results load back into pandas, and anything truncated, edited or foreign is refused with one clear line."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from results.helpers import FIXTURE, copy_fixture, run_cli, synthetic_results
+from tokbench.errors import UserError
+from tokbench.results import load_results
+from tokbench.results import writer as writer_module
+from tokbench.results.schema import LATENCY_METRICS, RESULTS_SCHEMA
+
+STRATEGIES = ["continuous", "ffd-packing", "static-padded", "tokenmaxxing"]
+
+
+def test_results_written_by_schema_v1_load_into_dataframes():
+    res = load_results(FIXTURE)
+    frame = res.summary_frame()
+    assert sorted(frame.index) == STRATEGIES
+    assert {"output_throughput", "total_token_throughput", "request_throughput", *LATENCY_METRICS} <= set(frame.columns)
+    env = res.doc["environment"]
+    for key in ("device_name", "device_memory_bytes", "torch", "cuda", "driver", "attention_backend",
+                "tokbench_version", "git_commit", "cpu_model", "cpu_count"):
+        assert key in env
+    run = res.run("static-padded")
+    assert len(run.requests) == res.doc["workload"]["num_requests"] == 16
+    # The per-request table gives back the summary's token counts.
+    assert run.requests["output_len"].sum() == run.summary["total_output_tokens"]
+    assert set(res.steps["run"]) == set(STRATEGIES)
+    assert (run.steps["padded_tokens"] > 0).any() and (res.run("tokenmaxxing").steps["padded_tokens"] == 0).all()
+
+
+def test_tokbench_run_writes_results_that_load_back(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "run", "--workload", "tiny", "--num-requests", "4", "--max-model-len", "128",
+                           "--threads", "1", "--no-warmup", "-s", "static-padded", "-s", "tokenmaxxing",
+                           "--out", out)
+    assert code == 0, err
+    res = load_results(out / "results.json")
+    assert res.run_names == ["static-padded", "tokenmaxxing"]
+    assert res.doc["config"]["scheduler"]["max_model_len"] == 128
+    assert res.doc["environment"]["torch_threads"] == 1
+    assert all(len(res.run(n).requests) == 4 for n in res.run_names)
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_csv_fallback_round_trips_the_tables(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "table_format", lambda: "csv")
+    src = load_results(FIXTURE)
+    out = tmp_path / "csv"
+    config, env = src.doc["config"], src.doc["environment"]
+    tables = {t: [getattr(src, t)] for t in ("requests", "steps", "tokens")}
+    from tokbench.workload.types import Workload
+
+    writer_module.write_results(out, config=config, environment=env, runs=src.runs, tables=tables,
+                                workload=Workload("tiny", [], {}))
+    assert sorted(p.name for p in out.iterdir()) == ["requests.csv", "results.json", "steps.csv", "tokens.csv"]
+    back = load_results(out)
+    pd.testing.assert_frame_equal(back.steps, src.steps, check_dtype=False)
+    pd.testing.assert_frame_equal(back.summary_frame(), src.summary_frame())
+
+
+def _edit_json(path: Path, change) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc, indent=2))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "results.json").write_text((d / "results.json").read_text()[:3000]), "truncated"),
+    (lambda d: _edit_json(d / "results.json", lambda doc: doc["runs"][0]["summary"].update(output_throughput=9e9)),
+     "edited after tokbench wrote it"),
+    (lambda d: _edit_json(d / "results.json", lambda doc: doc["environment"].update(device_name="H100")),
+     "edited after tokbench wrote it"),
+    (lambda d: (d / "steps.parquet").write_bytes((d / "steps.parquet").read_bytes()[:5000]),
+     "steps.parquet: its content does not match"),
+    (lambda d: (d / "tokens.parquet").unlink(), "tokens.parquet: missing"),
+    (lambda d: _edit_json(d / "results.json", lambda doc: doc["runs"][1]["summary"].pop("p99_ttft_ms")),
+     "runs[1].summary.p99_ttft_ms is missing"),
+    (lambda d: _edit_json(d / "results.json", lambda doc: doc.update(schema_version=99)), "schema_version 99"),
+    (lambda d: _edit_json(d / "results.json", lambda doc: doc.update(schema="something.else")),
+     "not a tokbench results file"),
+])
+def test_damaged_results_are_refused_with_a_clear_message(tmp_path, damage, message):
+    d = copy_fixture(tmp_path)
+    damage(d)
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_results(d)
+
+
+def test_a_table_from_another_run_is_refused(tmp_path):
+    d = copy_fixture(tmp_path)
+    other = synthetic_results(tmp_path / "other", {"static-padded": {}})
+    (d / "requests.parquet").write_bytes((other.parent / "requests.parquet").read_bytes())
+    with pytest.raises(UserError, match="requests.parquet: its content does not match"):
+        load_results(d)
+
+
+def test_cli_reports_damage_as_one_line_and_exit_2(tmp_path, capsys):
+    d = copy_fixture(tmp_path)
+    (d / "results.json").write_text((d / "results.json").read_text()[:-200])
+    code, out, err = run_cli(capsys, "report", str(d), "--out-dir", str(tmp_path / "reports"))
+    assert code == 2
+    assert err.startswith("tokbench: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()  # nothing written from refused input
+
+
+def test_rewriting_a_results_directory_never_leaves_a_mismatched_pair(tmp_path, monkeypatch):
+    """The old results.json goes first: a crash while tables are replaced leaves no results, not wrong ones."""
+    out = tmp_path / "r"
+    synthetic_results(out, {"a": {}})
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writer_module, "write_table", boom)
+    with pytest.raises(RuntimeError):
+        synthetic_results(out, {"b": {}})
+    with pytest.raises(UserError, match="no results found"):
+        load_results(out)
+
+
+def test_docs_show_the_schema_the_loader_enforces():
+    text = (Path(__file__).parents[2] / "docs" / "results.md").read_text()
+    block = re.search(r"<!-- schema:start -->\s*```json\n(.*?)```\s*<!-- schema:end -->", text, re.S)
+    assert block, "docs/results.md lacks the schema block (regenerate: python -m tokbench.results.schema)"
+    assert json.loads(block.group(1)) == RESULTS_SCHEMA
