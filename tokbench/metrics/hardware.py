@@ -1,36 +1,69 @@
 """Peak memory bandwidth and FLOP/s of the device: the denominators of MBU and MFU.
 
-Known GPUs come from a table of datasheet figures (dense, no sparsity); anything else (CPUs,
-unknown GPUs) is measured with a short probe, and the result says which it was.
+Known GPUs come from NVIDIA's datasheet figures (dense: no 2:4 sparsity); anything else (CPUs,
+unknown GPUs) is measured with a short probe, and the result says which it was. A GPU is
+recognised from `torch.cuda.get_device_name()` ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB",
+"NVIDIA L4", ...) by a pattern with word boundaries, so "L4" never matches an L40S.
 """
 
 from __future__ import annotations
 
 import functools
+import platform
+import re
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import torch
 
 TB = 1e12
 
-# name fragment -> (peak bandwidth B/s, dense bf16/fp16 tensor FLOP/s, dense fp32 FLOP/s (TF32 where used))
-GPU_PEAKS: dict[str, tuple[float, float, float]] = {
-    "H200": (4.8 * TB, 989 * TB, 67 * TB),
-    "H100 SXM": (3.35 * TB, 989 * TB, 67 * TB),
-    "H100 80GB HBM3": (3.35 * TB, 989 * TB, 67 * TB),
-    "H100 PCIe": (2.0 * TB, 756 * TB, 51 * TB),
-    "H100 NVL": (3.9 * TB, 835 * TB, 60 * TB),
-    "A100-SXM4-80GB": (2.039 * TB, 312 * TB, 19.5 * TB),
-    "A100 80GB PCIe": (1.935 * TB, 312 * TB, 19.5 * TB),
-    "A100-SXM4-40GB": (1.555 * TB, 312 * TB, 19.5 * TB),
-    "A100-PCIE-40GB": (1.555 * TB, 312 * TB, 19.5 * TB),
-    "L40S": (0.864 * TB, 362 * TB, 91.6 * TB),
-    "L4": (0.300 * TB, 121 * TB, 30.3 * TB),
-    "A10G": (0.600 * TB, 70 * TB, 31.2 * TB),
-    "RTX 4090": (1.008 * TB, 165 * TB, 82.6 * TB),
-    "GTX 1080": (0.320 * TB, 8.9 * TB, 8.9 * TB),
-}
+
+@dataclass(frozen=True)
+class GpuPeaks:
+    pattern: str  # regex searched in the device name, case-insensitive
+    bandwidth: float  # bytes/s
+    half: float  # dense bf16/fp16 tensor-core FLOP/s (fp32 accumulate)
+    tf32: float  # dense TF32 tensor-core FLOP/s
+    fp32: float  # fp32 FLOP/s on CUDA cores (torch's default for fp32 matmuls: TF32 off)
+
+
+# Ordered most specific first: the first pattern found in the name wins.
+GPUS: tuple[GpuPeaks, ...] = (
+    # H200 NVL / SXM: NVIDIA H200 Tensor Core GPU datasheet (HBM3e 4.8 TB/s).
+    GpuPeaks(r"\bH200 NVL\b", 4.8 * TB, 835.5 * TB, 417.5 * TB, 60 * TB),
+    GpuPeaks(r"\bH200\b", 4.8 * TB, 989.5 * TB, 494.7 * TB, 67 * TB),
+    # H100 SXM / PCIe / NVL: NVIDIA H100 Tensor Core GPU datasheet. The SXM part names itself
+    # "NVIDIA H100 80GB HBM3"; the PCIe one "NVIDIA H100 PCIe".
+    GpuPeaks(r"\bH100 NVL\b", 3.9 * TB, 835.5 * TB, 417.5 * TB, 60 * TB),
+    GpuPeaks(r"\bH100 PCIe\b", 2.0 * TB, 756.5 * TB, 378 * TB, 51 * TB),
+    GpuPeaks(r"\bH100\b.*\b(SXM|HBM3)", 3.35 * TB, 989.5 * TB, 494.7 * TB, 67 * TB),
+    # A100 80GB / 40GB, SXM4 / PCIe: NVIDIA A100 Tensor Core GPU datasheet.
+    GpuPeaks(r"\bA100\b.*\bSXM4?-80GB", 2.039 * TB, 312 * TB, 156 * TB, 19.5 * TB),
+    GpuPeaks(r"\bA100\b.*\b80GB\b", 1.935 * TB, 312 * TB, 156 * TB, 19.5 * TB),  # "NVIDIA A100 80GB PCIe"
+    GpuPeaks(r"\bA100\b", 1.555 * TB, 312 * TB, 156 * TB, 19.5 * TB),  # the 40GB parts, SXM4 and PCIe
+    # L40S / L40: NVIDIA L40S and L40 datasheets.
+    GpuPeaks(r"\bL40S\b", 0.864 * TB, 362.05 * TB, 183 * TB, 91.6 * TB),
+    GpuPeaks(r"\bL40\b", 0.864 * TB, 181.05 * TB, 90.5 * TB, 90.5 * TB),
+    # L4: NVIDIA L4 Tensor Core GPU datasheet (242 / 120 TFLOPS are with sparsity).
+    GpuPeaks(r"\bL4\b", 0.300 * TB, 121 * TB, 60 * TB, 30.3 * TB),
+    # A10G (AWS g5): no NVIDIA datasheet; 600 GB/s GDDR6 and 31.2 TFLOPS fp32 as the A10, tensor
+    # throughput as published by AWS for g5 (about 70 dense bf16 TFLOPS per GPU).
+    GpuPeaks(r"\bA10G\b", 0.600 * TB, 70 * TB, 35 * TB, 31.2 * TB),
+    # A10: NVIDIA A10 Tensor Core GPU datasheet.
+    GpuPeaks(r"\bA10\b", 0.600 * TB, 125 * TB, 62.5 * TB, 31.2 * TB),
+    # RTX 4090: NVIDIA Ada Lovelace architecture whitepaper, GeForce RTX 4090 column
+    # (165.2 dense FP16/BF16 tensor TFLOPS with FP32 accumulate; 82.6 TFLOPS FP32; 1008 GB/s).
+    GpuPeaks(r"\bRTX 4090\b", 1.008 * TB, 165.2 * TB, 82.6 * TB, 82.6 * TB),
+)
+
+
+def lookup(name: str) -> GpuPeaks | None:
+    for gpu in GPUS:
+        if re.search(gpu.pattern, name, flags=re.IGNORECASE):
+            return gpu
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,8 +80,6 @@ class DevicePeaks:
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    import platform
-
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -57,13 +88,6 @@ def device_name(device: torch.device) -> str:
     except OSError:
         pass
     return platform.processor() or "cpu"
-
-
-def _lookup(name: str) -> tuple[float, float, float] | None:
-    for fragment in sorted(GPU_PEAKS, key=len, reverse=True):  # most specific first
-        if fragment.lower() in name.lower():
-            return GPU_PEAKS[fragment]
-    return None
 
 
 def _best_seconds(fn, repeats: int) -> float:
@@ -78,9 +102,12 @@ def _best_seconds(fn, repeats: int) -> float:
 
 @functools.lru_cache(maxsize=None)
 def measured_peaks(device: torch.device, dtype: torch.dtype) -> tuple[float, float]:
-    """Copy bandwidth (bytes read + written per second) and matmul FLOP/s, best of a few tries."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    src = torch.empty(32 * 2**20, dtype=torch.float32, device=device).fill_(1.0)
+    """Copy bandwidth (bytes read + written per second) and matmul FLOP/s, best of a few tries.
+
+    Buffers are far larger than any cache on the device, so the copy streams from memory."""
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    src = torch.empty((2**27 if cuda else 2**25), dtype=torch.float32, device=device).fill_(1.0)
     dst = torch.empty_like(src)
 
     def copy():
@@ -88,7 +115,7 @@ def measured_peaks(device: torch.device, dtype: torch.dtype) -> tuple[float, flo
         sync()
 
     bandwidth = 2 * src.numel() * 4 / _best_seconds(copy, 5)
-    n = 1024
+    n = 4096 if cuda else 1024
     a = torch.randn(n, n, device=device).to(dtype)
     b = torch.randn(n, n, device=device).to(dtype)
 
@@ -100,11 +127,19 @@ def measured_peaks(device: torch.device, dtype: torch.dtype) -> tuple[float, flo
     return bandwidth, flops
 
 
-def device_peaks(device: torch.device, dtype: torch.dtype) -> DevicePeaks:
-    name = device_name(device)
-    known = _lookup(name) if device.type == "cuda" else None
+def peaks_for(name: str, dtype: torch.dtype, *, gpu: bool, tf32: bool,
+              measure: Callable[[], tuple[float, float]]) -> DevicePeaks:
+    """The table's figures for a known GPU at `dtype`, else `measure()`'s."""
+    known = lookup(name) if gpu else None
     if known:
-        bandwidth, half, single = known
-        return DevicePeaks(name, bandwidth, single if dtype == torch.float32 else half, "table")
-    bandwidth, flops = measured_peaks(device, dtype)
+        flops = known.half if dtype in (torch.float16, torch.bfloat16) else (known.tf32 if tf32 else known.fp32)
+        return DevicePeaks(name, known.bandwidth, flops, "table")
+    bandwidth, flops = measure()
     return DevicePeaks(name, bandwidth, flops, "measured")
+
+
+def device_peaks(device: torch.device, dtype: torch.dtype) -> DevicePeaks:
+    cuda = device.type == "cuda"
+    return peaks_for(device_name(device), dtype, gpu=cuda,
+                     tf32=cuda and torch.backends.cuda.matmul.allow_tf32,
+                     measure=lambda: measured_peaks(device, dtype))
