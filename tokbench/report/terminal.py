@@ -11,10 +11,10 @@ from tokbench.report.tables import TextTable
 
 
 def console_for_tables() -> Console:
-    """A console that does not squeeze wide tables into 80 columns when output goes to a CI log or file."""
-    console = Console()
+    """Messages never wrapped (they are grepped in CI logs); tables not squeezed into 80 columns in a log."""
+    console = Console(soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(width=200)
+        console = Console(soft_wrap=True, width=200)
     return console
 
 

@@ -1,0 +1,201 @@
+"""`tokbench gate`: rules, medians over repeats, exit codes, CI outputs, deliberate baseline updates."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from results.helpers import run_cli, synthetic_results
+from tokbench.engine.runner import Runner
+from tokbench.errors import UserError
+from tokbench.gate import inject
+from tokbench.gate.baseline import load_baseline
+
+RATIO = "fast.output_throughput / slow.output_throughput"
+REPO = Path(__file__).parents[2]
+
+
+def write_baseline(path: Path, rules: list[dict], **extra) -> Path:
+    path.write_text(json.dumps({"schema": "tokbench.gate-baseline", "schema_version": 1, "rules": rules, **extra}))
+    return path
+
+
+def candidate(tmp_path: Path, name: str, fast: float, slow: float = 100.0, padding: float = 0.3) -> Path:
+    return synthetic_results(tmp_path / name, {
+        "fast": {"output_throughput": fast, "p99_ttft_ms": 50.0},
+        "slow": {"output_throughput": slow, "padding_ratio": padding},
+    }).parent
+
+
+@pytest.fixture
+def baseline(tmp_path):
+    return write_baseline(tmp_path / "baseline.json", [
+        {"metric": RATIO, "relative": 0.1, "value": 2.0},
+        {"metric": "slow.padding_ratio", "absolute": 0.01, "value": 0.3},
+        {"metric": "fast.p99_ttft_ms", "relative": 0.2, "value": 50.0},
+    ])
+
+
+def test_candidate_like_the_baseline_passes(tmp_path, baseline, capsys):
+    code, out, _ = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=195.0), "--baseline", baseline)
+    assert code == 0
+    assert "PASS: 3 metrics within their thresholds" in out
+
+
+def test_regression_exits_1_and_names_the_metric(tmp_path, baseline, capsys):
+    md, junit = tmp_path / "gate.md", tmp_path / "junit.xml"
+    code, out, _ = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=170.0), "--baseline", baseline,
+                           "--markdown", md, "--junit", junit)
+    assert code == 1
+    assert f"REGRESSION {RATIO}: 1.7 against baseline 2 (-15.0%); the rule wants at least 1.8" in out
+    summary = md.read_text()
+    assert summary.startswith("## ❌ tokbench gate — FAIL: 1 of 3 metrics regressed")
+    assert f"| FAIL | {RATIO} | 2 | 1.7 | -15.0% | ≥ 1.8 |" in summary
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == [RATIO]
+
+
+@pytest.mark.parametrize("padding, ttft_code", [(0.309, 0), (0.311, 1)])
+def test_absolute_threshold_lower_is_better(tmp_path, baseline, capsys, padding, ttft_code):
+    code, out, _ = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=200.0, padding=padding),
+                           "--baseline", baseline)
+    assert code == ttft_code
+    assert ("REGRESSION slow.padding_ratio" in out) == bool(ttft_code)
+
+
+def test_median_over_repeats_ignores_one_noisy_repeat(tmp_path, baseline, capsys):
+    repeats = [candidate(tmp_path, f"r{i}", fast=f) for i, f in enumerate((199.0, 120.0, 201.0))]
+    code, out, _ = run_cli(capsys, "gate", *repeats, "--baseline", baseline)
+    assert code == 0
+    assert "1.2 … 2.01" in out  # the spread is shown even when the median passes
+    repeats.append(candidate(tmp_path, "r3", fast=120.0))
+    repeats.append(candidate(tmp_path, "r4", fast=130.0))
+    assert run_cli(capsys, "gate", *repeats, "--baseline", baseline)[0] == 1
+
+
+def test_improvement_beyond_the_threshold_passes_and_suggests_a_new_baseline(tmp_path, baseline, capsys):
+    md = tmp_path / "gate.md"
+    code, out, _ = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=300.0), "--baseline", baseline,
+                           "--markdown", md)
+    assert code == 0 and "pass (improved)" in out
+    assert "consider `tokbench gate --update-baseline`" in md.read_text()
+
+
+def test_update_baseline_records_medians_and_keeps_the_rules(tmp_path, baseline, capsys):
+    repeats = [candidate(tmp_path, f"r{i}", fast=f) for i, f in enumerate((150.0, 160.0, 155.0))]
+    assert run_cli(capsys, "gate", *repeats, "--baseline", baseline)[0] == 1
+    code, out, _ = run_cli(capsys, "gate", *repeats, "--baseline", baseline, "--update-baseline")
+    assert code == 0 and "baseline updated" in out
+    doc = json.loads(baseline.read_text())
+    rule = doc["rules"][0]
+    assert rule == {"metric": RATIO, "relative": 0.1, "value": 1.55, "observed": [1.5, 1.6, 1.55]}
+    assert doc["recorded"]["repeats"] == 3
+    assert run_cli(capsys, "gate", *repeats, "--baseline", baseline)[0] == 0
+
+
+def test_undefined_candidate_value_is_a_regression(tmp_path, baseline, capsys):
+    code, out, _ = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=200.0, slow=0.0), "--baseline", baseline)
+    assert code == 1 and f"{RATIO}: no value in the candidate" in out
+
+
+@pytest.mark.parametrize("rules, extra, message", [
+    ([{"metric": RATIO, "relative": 0.1, "absolute": 1, "value": 2}], {}, "exactly one of \"relative\""),
+    ([{"metric": RATIO, "value": 2}], {}, "exactly one of \"relative\""),
+    ([{"metric": RATIO, "relative": 10, "value": 2}], {}, "thresholds are fractions"),
+    ([{"metric": "fast.output_throughput / slow.p99_ttft_ms", "relative": 0.1, "value": 2}], {},
+     "say \"better\""),
+    ([{"metric": "output_throughput", "relative": 0.1, "value": 2}], {}, "should be RUN.METRIC"),
+    ([{"metric": RATIO, "relative": 0.1}], {}, "no baseline value for " + RATIO),
+    ([{"metric": "fast.mean_batch_size", "better": "sideways", "relative": 0.1, "value": 2}], {},
+     "rules[0].better is 'sideways'"),
+    ([{"metric": "gone.output_throughput", "relative": 0.1, "value": 2}], {}, "has no run 'gone'"),
+    ([{"metric": "fast.speed", "better": "higher", "relative": 0.1, "value": 2}], {},
+     "run 'fast' has no summary metric 'speed'"),
+])
+def test_bad_baselines_are_usage_errors(tmp_path, capsys, rules, extra, message):
+    path = write_baseline(tmp_path / "b.json", rules, **extra)
+    code, _, err = run_cli(capsys, "gate", candidate(tmp_path, "c", fast=200.0), "--baseline", path)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_usage_errors_exit_2(tmp_path, baseline, capsys):
+    c = candidate(tmp_path, "c", fast=200.0)
+    assert "--repeat runs the baseline's benchmark" in run_cli(capsys, "gate", c, "--baseline", baseline,
+                                                               "--repeat", "3")[2]
+    code, _, err = run_cli(capsys, "gate", "--baseline", baseline)
+    assert code == 2 and "has no benchmark.run_args" in err
+    assert run_cli(capsys, "gate", c, "--baseline", tmp_path / "nope.json")[0] == 2
+    assert run_cli(capsys, "gate", c, "--baseline", baseline, "--bogus-flag")[0] == 2
+
+
+def test_gate_runs_the_recorded_benchmark_and_gates_deterministic_metrics(tmp_path, capsys):
+    """End to end: repeats of a real (tiny) `tokbench run`, a deliberate baseline, then a passing gate."""
+    run_args = ["--workload", "tiny", "--num-requests", "6", "--max-model-len", "128", "--threads", "1",
+                "--no-warmup", "-s", "static-padded", "-s", "tokenmaxxing"]
+    path = write_baseline(tmp_path / "b.json", [
+        {"metric": "static-padded.padding_ratio", "absolute": 0.0},
+        {"metric": "tokenmaxxing.num_steps", "better": "lower", "relative": 0.0},
+        {"metric": "static-padded.total_output_tokens / tokenmaxxing.total_output_tokens", "better": "higher",
+         "absolute": 0.0},
+    ], benchmark={"run_args": run_args, "repeat": 2})
+    out_dir = tmp_path / "repeats"
+    code, out, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--update-baseline")
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["repeat-1", "repeat-2", "run.log"]
+    values = {r["metric"]: r["value"] for r in json.loads(path.read_text())["rules"]}
+    assert 0 < values["static-padded.padding_ratio"] < 1
+    assert values["static-padded.total_output_tokens / tokenmaxxing.total_output_tokens"] == 1.0
+    code, out, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--repeat", "1")
+    assert code == 0, out + err
+    assert "median of 1 repeats of the benchmark" in out
+
+
+def test_a_bad_flag_in_the_recorded_benchmark_is_a_usage_error(tmp_path, capsys):
+    path = write_baseline(tmp_path / "b.json", [{"metric": "a.padding_ratio", "absolute": 0.0, "value": 0}],
+                          benchmark={"run_args": ["--workload", "no-such-preset"]})
+    code, _, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", tmp_path / "o")
+    assert code == 2 and "benchmark.run_args: no-such-preset" in err
+    path = write_baseline(tmp_path / "b.json", [{"metric": "a.padding_ratio", "absolute": 0.0, "value": 0}],
+                          benchmark={"run_args": ["--out", "x"]})
+    assert "must not set --out" in run_cli(capsys, "gate", "--baseline", path)[2]
+
+
+def test_committed_ci_baseline_is_valid_and_complete():
+    baseline = load_baseline(REPO / "benchmarks" / "baseline" / "ci-gate.json")
+    assert baseline.run_args and baseline.repeat >= 3
+    assert all(rule.value is not None for rule in baseline.rules)
+    # Timing enters only as ratios within one run: absolute speed differs from machine to machine.
+    timed = [r for r in baseline.rules if any(t.metric.endswith(("_throughput", "_ms")) for t in r.expression.terms)]
+    assert timed and all(r.expression.denominator is not None for r in timed)
+
+
+class _Plan:
+    def __init__(self, kind):
+        self.kind = kind
+
+
+def test_injected_slowdown_sleeps_in_decode_steps_only_and_is_removed_after(monkeypatch):
+    slept = []
+    clock = iter([0.0, 1.0, 1.4])  # the decode step does 0.4 s of work
+    monkeypatch.setattr(inject.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(inject.time, "sleep", slept.append)
+    monkeypatch.setattr(Runner, "execute", lambda self, plan, kv: plan.kind)
+    original = Runner.execute
+    with inject.decode_slowdown(0.2):
+        assert Runner.execute(None, _Plan("prefill"), None) == "prefill"
+        assert Runner.execute(None, _Plan("decode"), None) == "decode"
+    assert slept == [pytest.approx(0.1)]  # 0.1 of 0.5 s = 20% of the slowed step
+    assert Runner.execute is original
+
+
+@pytest.mark.parametrize("value, ok", [("", True), ("0.2", True), ("1", False), ("-0.1", False), ("lots", False)])
+def test_injection_setting_is_checked(monkeypatch, value, ok):
+    monkeypatch.setenv(inject.ENV, value)
+    if ok:
+        assert inject.injected_fraction() == (float(value) if value else 0.0)
+    else:
+        with pytest.raises(UserError, match=inject.ENV):
+            inject.injected_fraction()
