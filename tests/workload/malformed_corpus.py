@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import io
 from pathlib import Path
 
 AZURE_HEADER = "TIMESTAMP,ContextTokens,GeneratedTokens\n"
@@ -91,6 +93,79 @@ CASES: list[tuple[str, bytes, str]] = [
         "bad_spec.json",
         b'{"num_requests": 4, "prompt": {"dist": "weird"}, "output": {"dist": "fixed", "value": 3}}',
         "unknown dist 'weird'",
+    ),
+]
+
+
+def _parquet(columns: dict) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+BURST_HEADER = b"Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+
+CASES += [
+    ("too_large.csv", _azure(f"{T0},1e30,3"), "column 'ContextTokens': length is too large"),
+    ("inf_length.csv", _azure(f"{T0},12,inf"), "column 'GeneratedTokens': value is not a number (got 'inf')"),
+    (
+        "mooncake_missing_key.jsonl",
+        _mooncake(GOOD_MOONCAKE, '{"timestamp": 5, "input_length": 600, "hash_ids": [1, 2]}'),
+        "line 2, column 'output_length': value is missing",
+    ),
+    (
+        "mooncake_backwards.jsonl",
+        _mooncake(GOOD_MOONCAKE.replace('"timestamp": 0', '"timestamp": 500'), GOOD_MOONCAKE),
+        "line 2, column 'timestamp': timestamp is earlier than the row before",
+    ),
+    (
+        "truncated.csv.bz2",
+        bz2.compress(_azure(*[f"{T0},{i + 1},3" for i in range(5000)]))[:-100],
+        "bz2 data is truncated or corrupt",
+    ),
+    (
+        "azure2024_bad_zone.csv",
+        _azure("2024-05-10 00:00:00.1+00:00,3,4", "2024-05-10 00:00:01.5+99:00,3,4"),
+        "row 2 (line 3), column 'TIMESTAMP': timestamp cannot be parsed",
+    ),
+    (
+        "lengths_fractional.csv",
+        b"num_prefill_tokens,num_decode_tokens\n12,7\n12.7,8\n",
+        "row 2 (line 3), column 'num_prefill_tokens': length is not a whole number",
+    ),
+    ("blank_lines.csv", b"\n\n\n", "file is empty"),
+    (
+        "jsonl_not_object.jsonl",
+        _mooncake(GOOD_MOONCAKE, "[1, 2, 3]"),
+        "line 2: expected a JSON object, got list",
+    ),
+    ("jsonl_latin1.jsonl", _mooncake(GOOD_MOONCAKE) + b'{"timestamp": 1, "input_length": 6\xe9}\n', "line 2"),
+    ("data_semicolons.csv", _azure(f"{T0},12,3", f"{T1};12;3"), "line 3: 1 fields where the header has 3"),
+    ("tab_separated.csv", b"TIMESTAMP\tContextTokens\tGeneratedTokens\n2023-11-16 18:00:00\t1\t2\n", "tab-separated"),
+    ("one_object.json", b'{"conversations": []}', "one JSON object: neither a ShareGPT list"),
+    (
+        "spec_typo.json",
+        b'{"num_requests": 4, "promt": {"dist": "fixed", "value": 3}, "output": {"dist": "fixed", "value": 3}}',
+        "unknown key(s) promt",
+    ),
+    (
+        "burstgpt_negative.csv",
+        BURST_HEADER + b"0,ChatGPT,5,6,11,API log\n1,ChatGPT,-5,6,1,API log\n",
+        "row 2 (line 3), column 'Request tokens': length is negative",
+    ),
+    (
+        "parquet_wrong_columns.parquet",
+        _parquet({"when": [0.0, 1.0], "a": [1, 2], "b": [3, 4]}),
+        "schema: cannot tell the trace format",
+    ),
+    (
+        "parquet_negative.parquet",
+        _parquet({"TIMESTAMP": ["2023-11-16 18:00:00", "2023-11-16 18:00:01"], "ContextTokens": [1, -2],
+                  "GeneratedTokens": [3, 4]}),
+        "row 2, column 'ContextTokens': length is negative",
     ),
 ]
 

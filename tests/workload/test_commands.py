@@ -12,7 +12,7 @@ from tokbench.workload import list_presets
 
 
 def invoke(*args):
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -25,9 +25,31 @@ def test_workloads_lists_every_preset_with_statistics():
     assert "high-variance" in invoke("workloads")
 
 
-def test_profile_terminal_shows_recommendation():
-    out = invoke("profile", "high-variance")
-    assert "Recommendation:" in out and "prefill waste" in out and "offline" in out
+def test_profile_terminal_shows_every_section():
+    out = invoke("profile", "high-variance-online")
+    for words in ("p90/p10", "p99/p50", "inter-arrival CV", "index of dispersion", "idle gaps", "concurrency",
+                  "rate over time", "prefill waste", "decode waste", "FFD prompts", "Recommendation: "):
+        assert words in out, words
+    assert "try: tokbench run --workload high-variance-online --strategy " in out
+    assert "Arrivals: offline" in invoke("profile", "high-variance")
+
+
+def test_printed_run_command_reproduces_the_workload(tmp_path):
+    """The command profile suggests carries the same workload options (window, sample, scaling)."""
+    import shlex
+
+    args = ["profile", "chat", "--window", "10:200", "--sample", "300", "--length-scale", "0.5", "--seed", "4",
+            "--rate-scale", "2", "--json"]
+    first = json.loads(invoke(*args))
+    rec = first["recommendation"]
+    assert rec["command"].endswith(" " + rec["flags"])
+    command = shlex.split(rec["command"][: -len(rec["flags"])])
+    assert command[:4] == ["tokbench", "run", "--workload", "chat"]
+    workload_flags = command[4:]
+    assert "--seed=4" in workload_flags and "--window=10:200" in workload_flags
+    again = json.loads(invoke("profile", "chat", *workload_flags, "--json"))
+    assert again["source"]["options"] == first["source"]["options"]
+    assert again["prompt"] == first["prompt"] and again["arrivals"] == first["arrivals"]
 
 
 def test_profile_report_html_and_markdown(tmp_path):

@@ -58,9 +58,9 @@ def test_profile_command_rejects_with_one_line(corpus, index):
     assert expected in stderr and "Traceback" not in stderr
 
 
-@pytest.mark.parametrize("name", ["negative_length.csv", "truncated.csv.gz", "bad_json_line.jsonl"])
-def test_profile_subprocess_exit_code(corpus, name):
-    path = next(p for p, _ in corpus if p.name == name)
+def test_profile_subprocess_exit_code(corpus):
+    # One real process (the interpreter's own exit path); the in-process test above covers the corpus.
+    path = next(p for p, _ in corpus if p.name == "truncated.csv.gz")
     done = subprocess.run([sys.executable, "-m", "tokbench", "profile", str(path)], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("tokbench: error: ") and done.stderr.count("\n") == 1

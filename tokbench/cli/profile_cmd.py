@@ -12,6 +12,7 @@ from rich.console import Console
 from tokbench.cli import workload_flags as wf
 from tokbench.cli.app import app
 from tokbench.errors import UserError
+from tokbench.profile.describe import run_command
 from tokbench.profile.concurrency import DEFAULT_PREFILL_TPS, DEFAULT_TPOT_MS
 from tokbench.profile.packing_efficiency import TOKEN_BUDGETS
 from tokbench.profile.padding_waste import BATCH_SIZES
@@ -99,6 +100,7 @@ def profile(
         idle_gap_s=idle_gap_s,
         seed=seed,
     )
+    result["recommendation"]["command"] = run_command(result, seed=seed, max_model_len=max_model_len)
     if report is not None:
         from tokbench.profile.plots import profile_plots
         from tokbench.profile.render_report import write_report

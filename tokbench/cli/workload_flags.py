@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokbench.workload.options import WorkloadOptions, parse_columns, parse_window
+from tokbench.workload.options import WorkloadOptions, parse_columns, parse_delimiter, parse_window
 
 P = "Workload"
 Format = Annotated[Optional[str], typer.Option("--format", help="Trace format (default: detect).", rich_help_panel=P)]
@@ -32,7 +32,7 @@ def make_options(*, format=None, column=None, time_unit=None, delimiter=None, ti
                  skip_bad_rows=False, sort_by_time=False, offline=False, tokenizer=None,
                  progress=False) -> WorkloadOptions:
     return WorkloadOptions(
-        format=format, columns=parse_columns(column), time_unit=time_unit, delimiter=delimiter,
+        format=format, columns=parse_columns(column), time_unit=time_unit, delimiter=parse_delimiter(delimiter),
         time_scale=time_scale, rate_scale=rate_scale, window=parse_window(window), limit=limit, sample=sample,
         num_requests=num_requests, length_scale=length_scale, over_length=over_length,
         skip_bad_rows=skip_bad_rows, sort_by_time=sort_by_time, offline=offline, tokenizer=tokenizer,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-DISPERSION_WINDOWS_S = (1.0, 10.0, 60.0)
+WINDOWS_S = (1.0, 10.0, 60.0, 600.0)
+MIN_WINDOWS = 10  # a variance from fewer whole windows is noise, not a property of the traffic
+MIN_TICKS_PER_WINDOW = 10  # a window of a few clock ticks measures the clock, not the traffic
 TIMELINE_POINTS = 120
+_ROUND_BINS_S = (0.1, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 
 
 def _counts_per_window(arrival_s: np.ndarray, window_s: float) -> np.ndarray:
@@ -13,19 +16,51 @@ def _counts_per_window(arrival_s: np.ndarray, window_s: float) -> np.ndarray:
     return np.bincount((arrival_s // window_s).astype(np.int64), minlength=n_windows)
 
 
-def _timeline_bin(duration_s: float) -> float:
-    # A round bin width giving at most TIMELINE_POINTS points.
-    raw = duration_s / TIMELINE_POINTS
-    return float(next((w for w in (0.1, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400) if w >= raw), raw))
+def _timeline_bin(duration_s: float, tick_s: float) -> float:
+    # A round bin width giving at most TIMELINE_POINTS points, and no finer than the clock.
+    raw = max(duration_s / TIMELINE_POINTS, tick_s)
+    return float(next((w for w in _ROUND_BINS_S if w >= raw), raw))
 
 
-def _timestamp_resolution(gaps: np.ndarray) -> float:
-    """Coarse clocks (Mooncake rounds to ~3 s) show as mostly-zero gaps: then the smallest positive
-    gap is the tick, and a gap of a tick or two is rounding, not idleness. 0 for fine clocks."""
+def timestamp_resolution(gaps: np.ndarray) -> float:
+    """The clock tick of a coarse trace, else 0.
+
+    Two kinds of coarse clock show in the gaps: most gaps exactly 0 (Mooncake rounds to ~3 s: the
+    tick is the smallest positive gap), or simultaneous arrivals with every gap a whole multiple of
+    the smallest positive gap (BurstGPT's whole seconds: tick 1 s). A constant-rate process has no
+    simultaneous arrivals, so it is not mistaken for a clock. Fine clocks (Azure's microseconds)
+    give a tiny tick that changes nothing below."""
     positive = gaps[gaps > 0]
-    if positive.size == 0 or (gaps == 0).mean() < 0.5:
+    if positive.size == 0:
         return 0.0
-    return float(positive.min())
+    smallest = float(positive.min())
+    zero_share = 1.0 - positive.size / gaps.size
+    if zero_share >= 0.5:
+        return smallest
+    if zero_share == 0:
+        return 0.0
+    multiples = positive / smallest
+    if np.all(np.abs(multiples - np.rint(multiples)) <= 0.01):
+        return smallest
+    return 0.0
+
+
+def _window_stats(arrival: np.ndarray, duration: float, tick: float) -> tuple[dict, dict]:
+    """Index of dispersion and peak rate per window; None where the window is too short for the
+    clock or the trace too short for the window (see MIN_* above)."""
+    dispersion, peaks = {}, {}
+    for window in WINDOWS_S:
+        key = f"{window:g}s"
+        fine_enough = window >= MIN_TICKS_PER_WINDOW * tick
+        whole = int(duration // window)
+        counts = _counts_per_window(arrival, window) if fine_enough and whole >= 1 else None
+        peaks[key] = float(counts.max() / window) if counts is not None else None
+        if counts is not None and whole >= MIN_WINDOWS:
+            full = counts[:whole]  # the last, partial window would look quiet
+            dispersion[key] = float(full.var() / full.mean()) if full.mean() > 0 else None
+        else:
+            dispersion[key] = None
+    return dispersion, peaks
 
 
 def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict | None:
@@ -35,20 +70,16 @@ def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict |
     if arrival.size < 2 or duration <= 0:
         return None
     gaps = np.diff(arrival)
-    dispersion = {}
-    for window in DISPERSION_WINDOWS_S:
-        if duration >= 2 * window:  # at least two windows to have a variance
-            counts = _counts_per_window(arrival, window)[: int(duration // window)]  # whole windows only
-            dispersion[f"{window:g}s"] = float(counts.var() / counts.mean()) if counts.mean() > 0 else None
-    peaks = {f"{w:g}s": float(_counts_per_window(arrival, w).max() / w) for w in DISPERSION_WINDOWS_S if duration >= w}
-    resolution = _timestamp_resolution(gaps)
-    threshold = max(idle_gap_s, 2 * resolution)
+    tick = timestamp_resolution(gaps)
+    dispersion, peaks = _window_stats(arrival, duration, tick)
+    # A gap of one or two ticks is the clock's rounding, not idleness (2.5: no gap sits on the edge).
+    threshold = max(idle_gap_s, 2.5 * tick)
     idle = gaps[gaps >= threshold]
-    bin_s = _timeline_bin(duration)
+    bin_s = _timeline_bin(duration, tick)
     counts = _counts_per_window(arrival, bin_s)
     return {
         "duration_s": duration,
-        "timestamp_resolution_s": resolution,
+        "timestamp_resolution_s": tick,
         "mean_rate_per_s": float((arrival.size - 1) / duration),  # 1 / mean inter-arrival time
         "peak_rate_per_s": peaks,
         "interarrival_mean_s": float(gaps.mean()),

@@ -20,7 +20,7 @@ def concurrency_estimate(
     tpot_ms: float = DEFAULT_TPOT_MS,
     prefill_tps: float = DEFAULT_PREFILL_TPS,
 ) -> dict:
-    service = prompt_len / prefill_tps + output_len * (tpot_ms / 1000.0)
+    service = prompt_len / prefill_tps + output_len * tpot_ms / 1000.0
     start = np.asarray(arrival_s, dtype=np.float64)
     ends = np.sort(start + service)
     # Requests started at or before each arrival, minus those already finished.

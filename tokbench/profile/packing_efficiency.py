@@ -1,5 +1,9 @@
-"""How well prompts pack into fixed token budgets with First-Fit-Decreasing (what a packed-prefill
-strategy can reach). Efficiency = prompt tokens / token slots of the bins used."""
+"""How well requests pack into fixed token budgets with First-Fit-Decreasing.
+
+Two things are packed: prompts (what one packed prefill ribbon holds) and footprints, prompt +
+output (what the ffd-packing strategy packs into a bin of KV slots). Efficiency = real tokens /
+token slots of the bins used; sizes are aligned up to 16 first, as the strategy does.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,30 @@ import numpy as np
 from tokbench.workload.ffd import ffd_pack
 
 TOKEN_BUDGETS = (2048, 4096, 8192, 16384)
+ALIGN = 16
 MAX_ITEMS = 200_000  # FFD efficiency settles long before this; bigger traces are sampled (seeded)
 
 
-def packing_summary(prompt_len: np.ndarray, budgets=TOKEN_BUDGETS, *, align: int = 16, seed: int = 0) -> dict:
-    sizes = np.asarray(prompt_len, dtype=np.int64)
-    sampled = sizes.size > MAX_ITEMS
+def _packed(sizes: np.ndarray, budget: int) -> dict:
+    bins = ffd_pack(sizes, budget, ALIGN)
+    load = np.bincount(bins, weights=-(-sizes // ALIGN) * ALIGN)
+    # An item larger than the budget gets a bin of its own spanning ceil(size/budget) budgets.
+    slots = np.maximum(np.ceil(load / budget), 1) * budget
+    return {
+        "efficiency": float(sizes.sum() / slots.sum()),
+        "bins": int(load.size),
+        "oversized": int((sizes > budget).sum()),
+    }
+
+
+def packing_summary(prompt_len: np.ndarray, output_len: np.ndarray, budgets=TOKEN_BUDGETS, *, seed: int = 0) -> dict:
+    prompts = np.asarray(prompt_len, dtype=np.int64)
+    footprints = prompts + np.asarray(output_len, dtype=np.int64)
+    sampled = prompts.size > MAX_ITEMS
     if sampled:
-        sizes = np.random.default_rng(seed).choice(sizes, MAX_ITEMS, replace=False)
-    out: dict = {"align": align, "sampled_items": int(sizes.size) if sampled else None, "budgets": {}}
+        picked = np.random.default_rng(seed).choice(prompts.size, MAX_ITEMS, replace=False)
+        prompts, footprints = prompts[picked], footprints[picked]
+    out: dict = {"align": ALIGN, "sampled_items": int(prompts.size) if sampled else None, "budgets": {}}
     for budget in budgets:
-        bins = ffd_pack(sizes, budget, align)
-        load = np.bincount(bins, weights=-(-sizes // align) * align)
-        # An oversized prompt's bin spans ceil(size/budget) budgets' worth of slots.
-        slots = np.maximum(np.ceil(load / budget), 1) * budget
-        out["budgets"][str(budget)] = {
-            "efficiency": float(sizes.sum() / slots.sum()),
-            "bins": int(load.size),
-            "oversized_prompts": int((sizes > budget).sum()),
-        }
+        out["budgets"][str(budget)] = {"prompt": _packed(prompts, budget), "footprint": _packed(footprints, budget)}
     return out

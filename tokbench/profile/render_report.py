@@ -7,6 +7,21 @@ from pathlib import Path
 
 from tokbench.atomic import atomic_write_bytes, atomic_write_text
 from tokbench.errors import UserError
+from tokbench.profile.describe import (
+    BATCHING_HEADER,
+    LENGTH_HEADER,
+    arrival_rows,
+    batching_rows,
+    length_rows,
+    prefix_line,
+    source_notes,
+)
+
+
+def _pipe_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(row) + " |" for row in rows
+    ]
 
 
 def _markdown(profile: dict, images: dict[str, str]) -> str:
@@ -17,57 +32,43 @@ def _markdown(profile: dict, images: dict[str, str]) -> str:
         f"{profile['requests']:,} requests, source `{src.get('path', src.get('kind', ''))}`.",
         "",
     ]
-    lines += [
-        "## Recommendation",
-        "",
-        f"**{rec['strategy']}** with " + ", ".join(f"`{k}={v}`" for k, v in rec["knobs"].items()),
-        "",
-    ]
+    lines += [f"- {note}" for note in source_notes(profile)] + [""]
+    lines += ["## Recommendation", "", f"**{rec['strategy']}**: `{rec['flags']}`", ""]
     lines += [f"- {r}" for r in rec["reasons"] + rec["notes"]] + [""]
-    lines += ["## Lengths", "", "| tokens | p50 | p90 | p99 | max | mean | p90/p10 | p99/p50 |", "|---" * 8 + "|"]
-    for name in ("prompt", "output", "total"):
-        s = profile[name]
-        lines.append(
-            f"| {name} | {s['p50']:,.0f} | {s['p90']:,.0f} | {s['p99']:,.0f} | {s['max']:,} | "
-            f"{s['mean']:,.1f} | {s['p90_over_p10']:.2f} | {s['p99_over_p50']:.2f} |"
-        )
-    lines.append("")
-    a = profile["arrivals"]
-    if a is None:
-        lines += ["## Arrivals", "", "Offline: every request arrives at t=0.", ""]
+    if rec.get("command"):
+        lines += ["```", rec["command"], "```", ""]
+    lines += ["## Lengths", ""] + _pipe_table(LENGTH_HEADER, length_rows(profile)) + [""]
+    lines += ["## Arrivals", ""]
+    if profile["arrivals"] is None:
+        lines += ["Offline: every request arrives at t=0.", ""]
     else:
-        dispersion = ", ".join(f"{v:.2f} at {w}" for w, v in a["index_of_dispersion"].items() if v is not None)
-        lines += [
-            "## Arrivals",
-            "",
-            f"- duration {a['duration_s']:,.1f} s, mean rate {a['mean_rate_per_s']:.3f} req/s",
-            f"- inter-arrival CV {a['interarrival_cv']:.2f}; index of dispersion {dispersion or 'n/a'}",
-            f"- idle gaps >= {a['idle_gaps']['threshold_s']:g} s: {a['idle_gaps']['count']:,} "
-            f"({a['idle_gaps']['fraction_of_time']:.1%} of the time)",
-            f"- concurrency estimate: mean {profile['concurrency']['mean']:.1f}, "
-            f"p99 {profile['concurrency']['p99']:.0f}",
-            "",
-        ]
-    if profile["prefix_reuse"]:
-        lines += [f"Prefix reuse: {profile['prefix_reuse']['reused_token_fraction']:.1%} of prompt tokens.", ""]
-    lines += ["## Batching", "", "| batch size | prefill waste | decode waste |", "|---|---|---|"]
-    lines += [f"| {b} | {v['prefill_waste']:.1%} | {v['decode_waste']:.1%} |" for b, v in profile["padding"].items()]
-    lines += ["", "| token budget | FFD efficiency | bins |", "|---|---|---|"]
-    lines += [f"| {b} | {v['efficiency']:.1%} | {v['bins']:,} |" for b, v in profile["packing"]["budgets"].items()]
-    lines += [""] + [f"![{name}]({file})" for name, file in images.items()] + [""]
+        lines += _pipe_table(("", ""), arrival_rows(profile)) + [""]
+    if prefix_line(profile):
+        lines += [prefix_line(profile), ""]
+    lines += ["## Batching", ""] + _pipe_table(BATCHING_HEADER, batching_rows(profile)) + [""]
+    lines += [f"![{name}]({file})" for name, file in images.items()] + [""]
     return "\n".join(lines)
 
 
 def _html(markdown: str) -> str:
-    # A small, dependency-free rendering: headings, lists, tables and images.
-    body, in_table = [], False
+    # A small, dependency-free rendering of what _markdown writes: headings, lists, tables,
+    # a code block and images.
+    body, in_table, in_code = [], False, False
     for line in markdown.splitlines():
-        if line.startswith("|") and not line.startswith("|---"):
-            cells = "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|"))
-            body.append(("<table>" if not in_table else "") + f"<tr>{cells}</tr>")
-            in_table = True
+        if line.startswith("```"):
+            body.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
             continue
-        if in_table and not line.startswith("|"):
+        if in_code:
+            body.append(html.escape(line))
+            continue
+        if line.startswith("|"):
+            if not line.startswith("|---"):
+                cells = "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|"))
+                body.append(("<table>" if not in_table else "") + f"<tr>{cells}</tr>")
+                in_table = True
+            continue
+        if in_table:
             body.append("</table>")
             in_table = False
         if line.startswith("#"):
@@ -78,9 +79,14 @@ def _html(markdown: str) -> str:
         elif line.startswith("!["):
             alt, src = line[2:].split("](")
             body.append(f'<p><img alt="{html.escape(alt)}" src="{html.escape(src[:-1])}"></p>')
-        elif line and not line.startswith("|---"):
-            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
-    style = "body{font-family:sans-serif;max-width:60em;margin:auto}td{padding:2px 8px;border-bottom:1px solid #ddd}"
+        elif line:
+            body.append(f"<p>{html.escape(line).replace('**', '').replace('`', '')}</p>")
+    if in_table:
+        body.append("</table>")
+    style = (
+        "body{font-family:sans-serif;max-width:64em;margin:auto}td{padding:2px 8px;border-bottom:1px solid #ddd}"
+        "pre{background:#f4f4f4;padding:8px;white-space:pre-wrap}"
+    )
     head = f"<head><meta charset='utf-8'><style>{style}</style></head>"
     return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>"
 

@@ -39,7 +39,7 @@ def profile_table(
         "concurrency": concurrency_estimate(arrival, prompt, output, tpot_ms=tpot_ms, prefill_tps=prefill_tps),
         "prefix_reuse": prefix_reuse(table),
         "padding": padding_summary(prompt, output, batch_sizes),
-        "packing": packing_summary(prompt, token_budgets, seed=seed),
+        "packing": packing_summary(prompt, output, token_budgets, seed=seed),
     }
     profile["recommendation"] = recommend(profile)
     return profile

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from tokbench.errors import UserError
 
 OVER_LENGTH_POLICIES = ("clip", "drop")
+TIME_UNIT_NAMES = ("s", "ms", "us", "ns", "datetime")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class WorkloadOptions:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        if self.time_unit is not None and self.time_unit not in TIME_UNIT_NAMES:
+            raise UserError(f"--time-unit must be one of {', '.join(TIME_UNIT_NAMES)}, got {self.time_unit!r}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise UserError(f"--delimiter must be one character (e.g. ';' or a tab), got {self.delimiter!r}")
         if self.window is not None and not self.window[0] < self.window[1]:
             raise UserError(f"--window start must be below end, got {self.window[0]}:{self.window[1]}")
 
@@ -50,9 +55,37 @@ class WorkloadOptions:
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in asdict(self).items() if v not in (None, {}, False) and k != "progress"}
-        if self.window is not None:
-            out["window"] = list(self.window)
+        if self.window is not None:  # an open end is null: JSON has no infinity
+            out["window"] = [self.window[0], None if self.window[1] == float("inf") else self.window[1]]
         return out
+
+
+def option_flags(options: dict) -> list[str]:
+    """The CLI flags that reproduce `WorkloadOptions.as_dict()` output (defaults left out), so a
+    profile can print the `tokbench run` command for the same workload."""
+    defaults = asdict(WorkloadOptions())
+    flags: list[str] = []
+    for key, value in options.items():
+        if key not in defaults or value == defaults[key]:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key == "columns":
+            flags += [f"--column={name}={column}" for name, column in value.items()]
+        elif isinstance(value, bool):
+            flags.append(flag)
+        elif key == "delimiter" and value == "\t":
+            flags.append(f"{flag}=\\t")
+        elif key == "window":
+            end = "" if value[1] is None else f"{value[1]:g}"
+            flags.append(f"{flag}={value[0]:g}:{end}")
+        else:
+            flags.append(f"{flag}={value:g}" if isinstance(value, float) else f"{flag}={value}")
+    return flags
+
+
+def parse_delimiter(text: str | None) -> str | None:
+    """Shells make a tab hard to type: accept '\\t' and 'tab' for it."""
+    return {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text) if text else None
 
 
 def parse_window(text: str | None) -> tuple[float, float] | None:

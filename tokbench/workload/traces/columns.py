@@ -12,13 +12,16 @@ import pyarrow.compute as pc
 
 CANONICAL_COLUMNS = ("prompt", "output", "arrival", "blocks")
 
-OK, MISSING, NOT_NUMBER, NEGATIVE, ZERO, NOT_INTEGER, BAD_TIME, TIME_BACKWARDS, BAD_BLOCKS = range(9)
+OK, MISSING, NOT_NUMBER, NEGATIVE, ZERO, NOT_INTEGER, TOO_LARGE, BAD_TIME, TIME_BACKWARDS, BAD_BLOCKS = range(10)
+# Lengths are stored as int32; anything near that is a corrupt cell, not a real request.
+MAX_LENGTH = 2**31 - 1
 REASONS = {
     MISSING: "value is missing (empty or NaN)",
     NOT_NUMBER: "value is not a number",
     NEGATIVE: "length is negative",
     ZERO: "length is zero",
     NOT_INTEGER: "length is not a whole number",
+    TOO_LARGE: f"length is too large (over {MAX_LENGTH:,} tokens)",
     BAD_TIME: "timestamp cannot be parsed",
     TIME_BACKWARDS: "timestamp is earlier than the row before",
     BAD_BLOCKS: "hash_ids is not a list of integers",
@@ -47,8 +50,9 @@ def as_float(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     else:
         return np.full(len(column), np.nan), np.full(len(column), NOT_NUMBER, dtype=np.uint8)
     values = numbers.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    missing = np.asarray(column.is_null()) | (reason == OK) & ~np.isfinite(values)
+    missing = np.asarray(column.is_null()) | (reason == OK) & np.isnan(values)
     reason[missing] = MISSING
+    reason[(reason == OK) & np.isinf(values)] = NOT_NUMBER  # 'inf' parses as a float; no length is infinite
     return values, reason
 
 
@@ -59,6 +63,7 @@ def as_lengths(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     reason[ok & (values < 0)] = NEGATIVE
     reason[ok & (values == 0)] = ZERO
     reason[(reason == OK) & (values != np.floor(values))] = NOT_INTEGER
+    reason[(reason == OK) & (values > MAX_LENGTH)] = TOO_LARGE
     lengths = np.where(reason == OK, values, 0).astype(np.int64)
     return lengths, reason
 

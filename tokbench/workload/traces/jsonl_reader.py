@@ -65,16 +65,16 @@ def _slow(
             continue
         try:
             record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("expected a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
+            problem = None if isinstance(record, dict) else f"expected a JSON object, got {type(record).__name__}"
+        except json.JSONDecodeError as exc:
+            problem = f"not valid JSON ({exc.msg})"
+        except UnicodeDecodeError as exc:
+            problem = f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not valid UTF-8"
+        if problem is not None:
             if skip_bad_rows:
                 on_bad_line()
                 continue
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split(":")[0]
-            raise UserError(
-                f"{path}: line {number}: not valid JSON ({reason}); pass --skip-bad-rows to drop such lines"
-            ) from None
+            raise UserError(f"{path}: line {number}: {problem}; pass --skip-bad-rows to drop such lines")
         for name, column in wanted.items():
             rows[name].append(_cell(record.get(column)))
         if len(rows["prompt"]) == PY_BATCH_ROWS:

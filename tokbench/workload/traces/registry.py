@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 
 from tokbench.errors import UserError
@@ -39,14 +40,29 @@ def _layout(path: Path, head: bytes) -> str:
     return "csv"
 
 
-def _missing_columns_error(path: Path, fmt: TraceFormat, names: list[str]) -> UserError:
+def _header_place(layout: str) -> str:
+    # Where the column names live: a CSV header or the first JSON line, or a Parquet schema.
+    return "schema" if layout == "parquet" else "line 1"
+
+
+def _one_json_object(path: Path, head: bytes) -> bool:
+    """A .json file holding one object (a mistyped spec, a wrong dump), not JSON Lines."""
+    if logical_suffix(path) != ".json":
+        return False
+    try:
+        return isinstance(json.loads(head.decode("utf-8-sig")), dict)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False  # several objects, one a line, or bigger than the head: read as JSON Lines
+
+
+def _missing_columns_error(path: Path, fmt: TraceFormat, names: list[str], layout: str) -> UserError:
     missing = [c for c in fmt.columns.values() if c not in names]
     hints = []
     for column in missing:
         close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
         hints.append(f"'{column}'" + (f" (found '{close[0]}': pass --column or fix the header)" if close else ""))
     return UserError(
-        f"{path}: line 1: missing column {', '.join(hints)} for format {fmt.name} "
+        f"{path}: {_header_place(layout)}: missing column {', '.join(hints)} for format {fmt.name} "
         f"(columns: {', '.join(names) or 'none'})"
     )
 
@@ -60,7 +76,7 @@ def _choose_format(path: Path, names: list[str], layout: str, options: WorkloadO
         fmt = next((f for f in candidates if f.matches(names, layout)), candidates[-1])
         fmt = fmt.with_columns(options.columns, options.time_unit)
         if not all(c in names for c in fmt.columns.values()):
-            raise _missing_columns_error(path, fmt, names)
+            raise _missing_columns_error(path, fmt, names, layout)
         return fmt
     if wanted is None and not options.columns:
         for fmt in KNOWN_FORMATS:
@@ -72,14 +88,14 @@ def _choose_format(path: Path, names: list[str], layout: str, options: WorkloadO
         # Nothing fits: say what was expected, pointing at the nearest known format.
         nearest = max(KNOWN_FORMATS, key=lambda f: sum(c in names for c in f.columns.values()))
         if wanted is None and any(c in names for c in nearest.columns.values()):
-            raise _missing_columns_error(path, nearest, names) from None
+            raise _missing_columns_error(path, nearest, names, layout) from None
         raise UserError(
-            f"{path}: line 1: cannot tell the trace format: {exc} "
+            f"{path}: {_header_place(layout)}: cannot tell the trace format: {exc} "
             f"(known: {'; '.join(f.title for f in KNOWN_FORMATS[:4])})"
         ) from None
     missing = [c for c in fmt.columns.values() if c not in names]
     if missing:
-        raise _missing_columns_error(path, fmt, names)
+        raise _missing_columns_error(path, fmt, names, layout)
     return fmt
 
 
@@ -91,10 +107,23 @@ def _row_describer(layout: str):
     return lambda row: f"row {row + 1}"
 
 
+def _rows_needed(options: WorkloadOptions) -> int | None:
+    """--limit alone keeps the first N rows, so reading can stop there; a window, a sample or a
+    sort needs the whole file."""
+    if options.limit is None or options.window is not None or options.sample is not None or options.sort_by_time:
+        return None
+    return options.limit
+
+
 def read_trace(path: Path, options: WorkloadOptions) -> LengthTable:
     """Read a recorded trace (format detected, or options.format) into a checked LengthTable."""
     head = read_head(path)
     layout = _layout(path, head)
+    if layout == "jsonl" and options.format is None and _one_json_object(path, head):
+        raise UserError(
+            f"{path}: one JSON object: neither a ShareGPT list of conversations nor a workload spec "
+            "(a spec needs 'num_requests', 'prompt' and 'output'; see docs/workloads.md)"
+        )
     if options.format == "sharegpt" or (layout == "json" and options.format is None):
         check_text_encoding(path, head)
         return read_sharegpt(path, options.tokenizer)
@@ -134,6 +163,7 @@ def read_trace(path: Path, options: WorkloadOptions) -> LengthTable:
             sort_by_time=options.sort_by_time,
             bad=bad,
             describe_row=_row_describer(layout),
+            stop_after=_rows_needed(options),
         )
     if bad.total:
         table.source["bad_rows"] = dict(bad.counts)

@@ -9,7 +9,8 @@ import pyarrow.compute as pc
 
 from tokbench.workload.traces.columns import BAD_TIME, MISSING, OK, as_float
 
-TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+# Units per second: dividing (not multiplying by 1e-3) keeps whole milliseconds exact.
+TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
 def _datetime_ns(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -56,8 +57,18 @@ class ArrivalParser:
             return (ns - (self._origin_ns or 0)) / 1e9, reason
         values, reason = as_float(column)
         reason[reason != OK] = np.where(reason[reason != OK] == MISSING, MISSING, BAD_TIME)
-        seconds = values * TIME_UNITS[self.unit]
+        seconds = values / TIME_UNITS[self.unit]
         ok = reason == OK
         if self._origin_s is None and ok.any():
             self._origin_s = float(seconds[ok][0])
         return seconds - (self._origin_s or 0.0), reason
+
+    def whole_seconds(self, arrival_s: np.ndarray) -> np.ndarray:
+        """Which arrivals (seconds from the origin) fall on a whole second of the clock: the rows an
+        Azure 2024 file writes without a fraction. Within 1 us, which no recorded fraction reaches."""
+        if self.unit == "datetime":
+            since_epoch_ns = arrival_s * 1e9 + float(self._origin_ns or 0)
+        else:
+            since_epoch_ns = (arrival_s + (self._origin_s or 0.0)) * 1e9
+        fraction_ns = np.mod(since_epoch_ns, 1e9)
+        return (fraction_ns < 1e3) | (fraction_ns > 1e9 - 1e3)
