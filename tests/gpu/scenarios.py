@@ -42,6 +42,7 @@ class Scenario:
     v: torch.Tensor
     prior: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (slots, k, v) written before the step
     capacity: int = CAPACITY
+    plan: StepPlan | None = None
 
     @property
     def real_rows(self) -> torch.Tensor:
@@ -116,7 +117,7 @@ def make_scenario(rows: list[tuple[int, int]], *, layout: str, kv: str, cfg: Mod
                     q=torch.randn(t, cfg.num_heads, cfg.head_dim, generator=gen),
                     k=torch.randn(t, cfg.num_kv_heads, cfg.head_dim, generator=gen),
                     v=torch.randn(t, cfg.num_kv_heads, cfg.head_dim, generator=gen), prior=prior,
-                    capacity=capacity)
+                    capacity=capacity, plan=plan)
 
 
 # Every layout the engine produces, small enough for the Triton interpreter.

@@ -61,7 +61,6 @@ class FlashAttnBackend(KernelBackend):
     def _contiguous(self, meta: KernelMeta, storage: KVStorage) -> RibbonAttention:
         ends = meta.bases + meta.ctx_lens_t
         batch0 = torch.zeros_like(meta.bases)
-        cu = meta.cu_q.tolist()  # host copy once per step, not per layer
 
         def rows(layer, q, lo, hi, r0, r1, q_len):
             """Rows r0..r1 (all with q_len queries) whose queries are q[lo:hi]."""
@@ -72,6 +71,8 @@ class FlashAttnBackend(KernelBackend):
 
         if meta.decode_only:
             return lambda layer, q, k, v: rows(layer, q, 0, q.shape[0], 0, meta.num_rows, 1)
+
+        cu = meta.cu_q.tolist()  # host copy once per step, not per layer (never under a CUDA graph: decodes only)
 
         def per_row(layer, q, k, v):
             out = torch.empty_like(q)

@@ -32,7 +32,10 @@ class KernelBackend(AttentionBackend):
 
     @abstractmethod
     def ribbon_attention(self, meta: KernelMeta, storage: KVStorage) -> RibbonAttention:
-        """The per-layer attention over the real-query ribbon for one step."""
+        """The per-layer attention over the real-query ribbon for one step.
+
+        It may launch device work to derive metadata; for decode-only metas it must not read a
+        device value on the host: a CUDA graph captures it (see engine/cuda_graphs.py)."""
 
     def bind(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
         if storage.head_major:
