@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q "torch==2.13.0" 2>/dev/null || python3 -m pip install -q "torch>=2.4"
 python3 -m pip install -q -e ".[test]"
-python3 -m pytest -q
+python3 -m pytest -q "$@"

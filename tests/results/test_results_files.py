@@ -63,6 +63,14 @@ def test_csv_fallback_round_trips_the_tables(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(back.summary_frame(), src.summary_frame())
 
 
+def test_csv_results_with_an_empty_table_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "table_format", lambda: "csv")
+    res = load_results(synthetic_results(tmp_path / "csv", {"peer": {"output_throughput": 5.0}}))
+    assert res.doc["tables"]["format"] == "csv"
+    assert len(res.steps) == 0 and "duration_s" in res.steps.columns
+    assert res.summary_frame().loc["peer", "output_throughput"] == 5.0
+
+
 def _edit_json(path: Path, change) -> None:
     doc = json.loads(path.read_text())
     change(doc)

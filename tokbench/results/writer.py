@@ -16,6 +16,7 @@ import pandas as pd
 from tokbench.atomic import atomic_path, atomic_write_text
 from tokbench.results.format import OUTPUTS_FILE, RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES, table_format
 from tokbench.results.integrity import integrity_block
+from tokbench.results.table_columns import REQUIRED_COLUMNS
 from tokbench.workload.types import Workload
 
 
@@ -52,7 +53,8 @@ def write_results(out_dir: str | Path, *, config: dict, environment: dict, runs:
     files = {}
     for name in TABLES:
         frames = [f for f in tables.get(name, []) if len(f)]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        # An empty table keeps its columns (a peer backend has no steps): CSV cannot store a frame without them.
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
         files[name] = f"{name}.{fmt}"
         write_table(df, out / files[name], fmt)
     if outputs is not None:
