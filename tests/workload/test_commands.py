@@ -71,3 +71,21 @@ def test_profile_bad_flags_are_user_errors(args, tmp_path):
 
     result = CliRunner().invoke(app, ["profile", "tiny", *args])
     assert isinstance(result.exception, UserError)
+
+
+def test_skip_bad_rows_prints_counts_by_reason(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:00:00.1,10,3\n2023-11-16 18:00:00.2,-1,3\n2023-11-16 18:00:00.3,-2,3\n"
+        "bad time,5,5\n2023-11-16 18:00:00.6,8,2\n"
+    )
+    out = invoke("profile", str(path), "--skip-bad-rows")
+    assert "rows skipped (--skip-bad-rows): length is negative: 2, timestamp cannot be parsed: 1" in out
+    assert json.loads(invoke("profile", str(path), "--skip-bad-rows", "--json"))["requests"] == 2
+
+
+def test_workloads_table_says_what_each_preset_favours():
+    rows = {r["name"]: r for r in json.loads(invoke("workloads", "--json"))}
+    assert rows["uniform"]["favours"] == "static-padded" and rows["uniform"]["p90_over_p10"][0] < 2
+    assert rows["high-variance"]["favours"] == "tokenmaxxing" and min(rows["high-variance"]["p90_over_p10"]) >= 4

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tokbench.cli.app import app
+from tokbench.profile.summary import profile_table
 from tokbench.workload import list_presets, load_table
 from tokbench.workload.presets import preset_spec
 
@@ -24,6 +25,7 @@ def preset_rows(seed: int) -> list[dict]:
     rows = []
     for name in list_presets():
         spec, table = preset_spec(name), load_table(name, seed=seed)
+        profile = profile_table(table, seed=seed)
         rows.append(
             {
                 "name": name,
@@ -31,6 +33,9 @@ def preset_rows(seed: int) -> list[dict]:
                 "arrival": _arrival_text(spec),
                 "prompt_p50_p90_p99": np.percentile(table.prompt_len, [50, 90, 99]).round().astype(int).tolist(),
                 "output_p50_p90_p99": np.percentile(table.output_len, [50, 90, 99]).round().astype(int).tolist(),
+                # Spread is what separates the strategies: p90/p10 of prompt and of output lengths.
+                "p90_over_p10": [round(profile["prompt"]["p90_over_p10"], 1), round(profile["output"]["p90_over_p10"], 1)],
+                "favours": profile["recommendation"]["strategy"],
                 "description": spec.get("description", ""),
             }
         )
@@ -47,8 +52,9 @@ def workloads(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="Workload presets (statistics drawn with --seed)")
-    for column in ("name", "requests", "arrival", "prompt p50/p90/p99", "output p50/p90/p99"):
+    table = Table(title="Workload presets (statistics drawn with --seed; favours = what `tokbench profile` recommends)")
+    columns = ("name", "requests", "arrival", "prompt p50/p90/p99", "output p50/p90/p99", "p90/p10 in/out", "favours")
+    for column in columns:
         table.add_column(column, justify="right" if column == "requests" else "left", no_wrap=True)
     table.add_column("description", overflow="ellipsis", no_wrap=True, max_width=60)
     for row in rows:
@@ -58,6 +64,8 @@ def workloads(
             row["arrival"],
             "/".join(map(str, row["prompt_p50_p90_p99"])),
             "/".join(map(str, row["output_p50_p90_p99"])),
+            "/".join(map(str, row["p90_over_p10"])),
+            row["favours"],
             row["description"],
         )
     Console().print(table)

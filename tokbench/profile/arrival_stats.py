@@ -11,9 +11,16 @@ TIMELINE_POINTS = 120
 _ROUND_BINS_S = (0.1, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 
 
+CHUNK = 1 << 20  # rows per step: temporaries stay a few MiB on 10M-row traces
+
+
 def _counts_per_window(arrival_s: np.ndarray, window_s: float) -> np.ndarray:
-    n_windows = int(arrival_s[-1] // window_s) + 1
-    return np.bincount((arrival_s // window_s).astype(np.int64), minlength=n_windows)
+    """Arrivals in each window [k*w, (k+1)*w) from t=0 (floor division, like Python's //)."""
+    counts = np.zeros(int(arrival_s[-1] // window_s) + 1, dtype=np.int64)
+    for start in range(0, arrival_s.size, CHUNK):
+        index = (arrival_s[start : start + CHUNK] // window_s).astype(np.int64)
+        counts += np.bincount(index, minlength=counts.size)
+    return counts
 
 
 def _timeline_bin(duration_s: float, tick_s: float) -> float:
@@ -39,10 +46,11 @@ def timestamp_resolution(gaps: np.ndarray) -> float:
         return smallest
     if zero_share == 0:
         return 0.0
-    multiples = positive / smallest
-    if np.all(np.abs(multiples - np.rint(multiples)) <= 0.01):
-        return smallest
-    return 0.0
+    for start in range(0, positive.size, CHUNK):
+        multiples = positive[start : start + CHUNK] / smallest
+        if np.any(np.abs(multiples - np.rint(multiples)) > 0.01):
+            return 0.0
+    return smallest
 
 
 def _window_stats(arrival: np.ndarray, duration: float, tick: float) -> tuple[dict, dict]:
@@ -65,7 +73,9 @@ def _window_stats(arrival: np.ndarray, duration: float, tick: float) -> tuple[di
 
 def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict | None:
     """None for offline workloads (everything at t=0): there is no arrival process to describe."""
-    arrival = np.asarray(arrival_s, dtype=np.float64) - float(arrival_s[0])
+    arrival = np.asarray(arrival_s, dtype=np.float64)
+    if arrival[0] != 0:  # loaded workloads already start at 0: no copy of a 10M-row column
+        arrival = arrival - arrival[0]
     duration = float(arrival[-1])
     if arrival.size < 2 or duration <= 0:
         return None

@@ -29,12 +29,13 @@ def _packed(sizes: np.ndarray, budget: int) -> dict:
 
 
 def packing_summary(prompt_len: np.ndarray, output_len: np.ndarray, budgets=TOKEN_BUDGETS, *, seed: int = 0) -> dict:
-    prompts = np.asarray(prompt_len, dtype=np.int64)
-    footprints = prompts + np.asarray(output_len, dtype=np.int64)
+    prompts, outputs = np.asarray(prompt_len), np.asarray(output_len)
     sampled = prompts.size > MAX_ITEMS
-    if sampled:
+    if sampled:  # pick first, so a 10M-row trace is never copied whole
         picked = np.random.default_rng(seed).choice(prompts.size, MAX_ITEMS, replace=False)
-        prompts, footprints = prompts[picked], footprints[picked]
+        prompts, outputs = prompts[picked], outputs[picked]
+    prompts = prompts.astype(np.int64)
+    footprints = prompts + outputs
     out: dict = {"align": ALIGN, "sampled_items": int(prompts.size) if sampled else None, "budgets": {}}
     for budget in budgets:
         out["budgets"][str(budget)] = {"prompt": _packed(prompts, budget), "footprint": _packed(footprints, budget)}

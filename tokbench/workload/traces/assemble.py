@@ -71,7 +71,9 @@ class _Collected:
             self.parts["ids"].append(ids[keep[owner]])
 
     def array(self, key: str, dtype) -> np.ndarray | None:
-        return np.concatenate(self.parts[key]).astype(dtype, copy=False) if self.parts[key] else None
+        """The column, once: its parts are released as it is built, so a 10M-row trace is not held twice."""
+        parts = self.parts.pop(key)
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else None
 
 
 def _order_arrivals(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,6 +15,14 @@ from tokbench.workload.traces.columns import BAD_TIME, MISSING, OK, as_float
 TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
+_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+
+
+def _looks_zoned(column: pa.Array) -> bool:
+    first = pc.drop_null(column[:64])
+    return len(first) > 0 and bool(_ZONE.search(str(first[0].as_py()).strip()))
+
+
 def _datetime_ns(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """int64 ns since the epoch, and a reason code per row."""
     if pa.types.is_timestamp(column.type):
@@ -20,7 +30,11 @@ def _datetime_ns(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     else:
         ns = None
         # Arrow's ISO-8601 cast is fast; it wants naive (2023 traces) or zoned (2024) strings.
-        for target in (pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")):
+        # A failed cast costs a full scan, so the layout of the first value picks the first try.
+        targets = [pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")]
+        if _looks_zoned(column):
+            targets.reverse()
+        for target in targets:
             try:
                 ns = pc.cast(column, target)
                 break
