@@ -21,6 +21,7 @@ from tokbench.environment import describe_environment
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import device_peaks
 from tokbench.model import load_model, resolve_config
+from tokbench.peers import parse_backends, run_peers
 from tokbench.results.writer import write_results
 from tokbench.strategy import SchedulerConfig, builtin_names, resolve
 from tokbench.verify import compare_outputs, reference_outputs
@@ -43,6 +44,7 @@ def run(
     slo: Annotated[Optional[str], typer.Option(help="SLOs for goodput: ttft_ms=…,tpot_ms=…,e2el_ms=…")] = None,
     attention: Annotated[str, typer.Option(help="Attention backend: auto or a backend name.")] = "auto",
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch (default: all cores).")] = None,
+    backend: Annotated[list[str], typer.Option("--backend", "-b", help="tokbench, hf, vllm (or hf:generate, hf:continuous, vllm:chunked, vllm:no-chunk); repeatable. Peers: docs/peers.md.")] = ["tokbench"],  # noqa: B006
     max_model_len: Annotated[Optional[int], typer.Option(help="Cap the model's max length.", rich_help_panel=K)] = None,
     kv_budget_tokens: Annotated[Optional[int], typer.Option(help="KV memory in token slots (default: 16 x max_model_len).", rich_help_panel=K)] = None,
     max_num_seqs: Annotated[int, typer.Option(help="Most sequences in a batch.", rich_help_panel=K)] = 128,
@@ -61,7 +63,8 @@ def run(
     """Run actual inference for one workload under each strategy, on one engine."""
     console = Console(stderr=True)
     names = builtin_names() if "all" in strategy else strategy
-    strategies = [resolve(name) for name in dict.fromkeys(names)]
+    use_tokbench, peers = parse_backends(backend)
+    strategies = [resolve(name) for name in dict.fromkeys(names)] if use_tokbench else []
     slo_spec = parse_slo(slo)
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
@@ -100,6 +103,8 @@ def run(
             task = progress.add_task(cls.name, total=len(wl.requests))
             runs.append(run_strategy(engine, cls, sched, wl, peaks=peaks, slo=slo_spec, warmup=warmup,
                                      on_step=lambda done, t=task: progress.update(t, completed=done)))
+        runs += run_peers(peers, model_spec=model, loaded=loaded, requests=wl.requests, sched=sched, cost=engine.cost,
+                          slo=slo_spec, warmup=warmup, threads=torch.get_num_threads(), progress=progress)
 
     if verify:
         console.print("[bold]verifying[/] against the one-request-at-a-time fp32 CPU reference…")

@@ -10,11 +10,15 @@ transformers want one next to the weights (token ids go in, token ids come out).
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
 
 from tokbench.atomic import atomic_write_text
+from tokbench.errors import UserError
 from tokbench.model.config import ModelConfig
 from tokbench.model.llama import LlamaModel
 
@@ -46,7 +50,8 @@ def hf_config(cfg: ModelConfig) -> dict:
         "hidden_act": "silu",
         "initializer_range": 0.02,
         "use_cache": True,
-        "torch_dtype": "float32",
+        "torch_dtype": "float32",  # transformers 4 name ...
+        "dtype": "float32",  # ... transformers 5 name
         "bos_token_id": 1,
         "eos_token_id": 2,
         "pad_token_id": 0,
@@ -98,16 +103,39 @@ def write_tokenizer(out: Path, vocab_size: int) -> None:
     }, indent=2) + "\n")
 
 
-def export_hf(model: LlamaModel, out_dir: str | Path) -> Path:
-    """Write `model` as a Hugging Face directory; config.json last, so a complete dir has one."""
+def _write_files(model: LlamaModel, out: Path) -> None:
     from safetensors.torch import save_file
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     save_file(hf_state_dict(model), str(out / "model.safetensors"), metadata={"format": "pt"})
     write_tokenizer(out, model.cfg.vocab_size)
     atomic_write_text(out / "generation_config.json",
                       json.dumps({"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "do_sample": False},
                                  indent=2) + "\n")
     atomic_write_text(out / "config.json", json.dumps(hf_config(model.cfg), indent=2) + "\n")
+
+
+def export_hf(model: LlamaModel, out_dir: str | Path, *, replace: bool = False) -> Path:
+    """Write `model` as a Hugging Face directory, all or nothing: it is built in a temporary sibling
+    and renamed into place, so a reader never finds half an export. An existing non-empty directory
+    is an error unless `replace`."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not replace:
+        raise UserError(f"{out}: directory exists and is not empty (use --force to replace it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
+        _write_files(model, tmp)
+        if out.exists():
+            old = tmp.with_suffix(".old")
+            os.rename(out, old)
+            os.rename(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
     return out
