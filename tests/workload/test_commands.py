@@ -59,6 +59,10 @@ def test_profile_report_html_and_markdown(tmp_path):
     for name in files:
         data = (tmp_path / name).read_bytes()
         assert data.startswith(b"\x89PNG") if name.endswith(".png") else b"<html" in data
+    page = (tmp_path / "r.html").read_text()
+    for tag in ("ul", "table", "pre"):
+        assert page.count(f"<{tag}>") == page.count(f"</{tag}>") >= 1, tag
+    assert "rate over time" in page and profile["recommendation"]["command"].split()[0] in page
     invoke("profile", "tiny", "--report", str(tmp_path / "t.md"))
     markdown = (tmp_path / "t.md").read_text()
     assert "## Recommendation" in markdown and "![lengths-cdf](t-lengths-cdf.png)" in markdown

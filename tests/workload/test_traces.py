@@ -147,3 +147,69 @@ def test_sort_by_time_fixes_disorder(tmp_path):
     path.write_text("num_prefill_tokens,num_decode_tokens,arrived_at\n5,5,10\n6,6,2\n7,7,30\n")
     t = load_table(str(path), options=WorkloadOptions(sort_by_time=True))
     assert t.prompt_len.tolist() == [6, 5, 7] and t.arrival_s.tolist() == [0, 8, 28]
+
+
+def test_sharegpt_lengths_from_a_local_tokenizer(tmp_path):
+    tokenizers = pytest.importorskip("tokenizers")
+    vocab = {"[UNK]": 0, "hello": 1, "world": 2, "how": 3, "are": 4, "you": 5}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    (tmp_path / "tok").mkdir()
+    tok.save(str(tmp_path / "tok" / "tokenizer.json"))
+    path = tmp_path / "sg.json.gz"
+    conversations = [{"conversations": [{"from": "human", "value": "hello how are you"},
+                                        {"from": "gpt", "value": "hello world"}]}]
+    path.write_bytes(gzip.compress(json.dumps(conversations).encode()))
+    t = load_table(str(path), options=WorkloadOptions(tokenizer=str(tmp_path / "tok")))
+    assert t.prompt_len.tolist() == [4] and t.output_len.tolist() == [2]
+    assert t.source["length_source"].startswith("tokenizer ")
+
+
+def test_generic_jsonl_and_parquet_with_a_column_mapping(tmp_path):
+    rows = [{"t_ms": 1000 * i + 7, "in": 10 + i, "out": 3 + i} for i in range(5)]
+    jsonl = tmp_path / "mine.jsonl.gz"
+    jsonl.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in rows).encode()))
+    parquet = tmp_path / "mine.parquet"
+    pd.DataFrame(rows).to_parquet(parquet)
+    options = WorkloadOptions(columns={"prompt": "in", "output": "out", "arrival": "t_ms"}, time_unit="ms")
+    for path in (jsonl, parquet):
+        t = load_table(str(path), options=options)
+        assert t.source["format"] == "generic"
+        assert t.prompt_len.tolist() == [10, 11, 12, 13, 14] and t.arrival_s.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_newer_burstgpt_columns_and_float_seconds(tmp_path):
+    path = tmp_path / "burst_new.csv"
+    path.write_text(
+        "Timestamp,Session ID,Model,Request tokens,Response tokens,Total tokens,Log Type,Elapsed time\n"
+        "0.5,abc,ChatGPT,10,5,15,Conversation log,1.2\n1.25,abd,GPT-4,12,0,12,API log,0.3\n"
+        "2.0,abc,ChatGPT,14,7,21,Conversation log,2.5\n"
+    )
+    t = load_table(str(path))
+    assert t.source["format"] == "burstgpt" and t.source["failed_requests_excluded"] == 1
+    assert t.prompt_len.tolist() == [10, 14] and t.arrival_s.tolist() == [0.0, 1.5]
+
+
+def test_limit_alone_stops_reading_early(tmp_path, monkeypatch):
+    from tokbench.workload.traces import csv_reader
+
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 64 << 10)  # many blocks from a small file
+    path = tmp_path / "long.csv"
+    lines = ["num_prefill_tokens,num_decode_tokens,arrived_at"] + [
+        f"{i % 50 + 1},{i % 7 + 1},{i / 10}" for i in range(300_000)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    head = load_table(str(path), options=WorkloadOptions(limit=10))
+    assert len(head) == 10 and head.source["rows_read"] < 300_000 and "read_stopped_early" in head.source
+    full = load_table(str(path), options=WorkloadOptions(limit=10, sample=20))  # a sample needs every row
+    assert full.source["rows_read"] == 300_000 and "read_stopped_early" not in full.source
+
+
+def test_whole_second_rule_applies_only_to_rows_without_a_fraction(tmp_path):
+    path = tmp_path / "a23.csv"
+    path.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:00:00.9000000,5,5\n2023-11-16 18:00:00.5000000,5,5\n"
+    )
+    with pytest.raises(UserError, match="row 2 .* timestamp is earlier than the row before"):
+        load_table(str(path))

@@ -53,7 +53,7 @@ def _markdown(profile: dict, images: dict[str, str]) -> str:
 def _html(markdown: str) -> str:
     # A small, dependency-free rendering of what _markdown writes: headings, lists, tables,
     # a code block and images.
-    body, in_table, in_code = [], False, False
+    body, in_table, in_list, in_code = [], False, False, False
     for line in markdown.splitlines():
         if line.startswith("```"):
             body.append("</pre>" if in_code else "<pre>")
@@ -71,18 +71,22 @@ def _html(markdown: str) -> str:
         if in_table:
             body.append("</table>")
             in_table = False
+        if in_list and not line.startswith("- "):
+            body.append("</ul>")
+            in_list = False
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
             body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
         elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
+            body.append(("<ul>" if not in_list else "") + f"<li>{html.escape(line[2:])}</li>")
+            in_list = True
         elif line.startswith("!["):
             alt, src = line[2:].split("](")
             body.append(f'<p><img alt="{html.escape(alt)}" src="{html.escape(src[:-1])}"></p>')
         elif line:
             body.append(f"<p>{html.escape(line).replace('**', '').replace('`', '')}</p>")
-    if in_table:
-        body.append("</table>")
+    body.append("</table>" if in_table else "")
+    body.append("</ul>" if in_list else "")
     style = (
         "body{font-family:sans-serif;max-width:64em;margin:auto}td{padding:2px 8px;border-bottom:1px solid #ddd}"
         "pre{background:#f4f4f4;padding:8px;white-space:pre-wrap}"

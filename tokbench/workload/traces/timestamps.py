@@ -60,7 +60,7 @@ class ArrivalParser:
     def __init__(self, unit: str):
         self.unit = unit
         self._origin_ns: int | None = None
-        self._origin_s: float | None = None
+        self._origin_raw: float | None = None  # numeric units: the first row's value as written
 
     def parse(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         if self.unit == "datetime":
@@ -71,11 +71,11 @@ class ArrivalParser:
             return (ns - (self._origin_ns or 0)) / 1e9, reason
         values, reason = as_float(column)
         reason[reason != OK] = np.where(reason[reason != OK] == MISSING, MISSING, BAD_TIME)
-        seconds = values / TIME_UNITS[self.unit]
         ok = reason == OK
-        if self._origin_s is None and ok.any():
-            self._origin_s = float(seconds[ok][0])
-        return seconds - (self._origin_s or 0.0), reason
+        if self._origin_raw is None and ok.any():
+            self._origin_raw = float(values[ok][0])
+        # Subtract in the file's unit, then convert: 1007 ms - 7 ms is exactly 1 s.
+        return (values - (self._origin_raw or 0.0)) / TIME_UNITS[self.unit], reason
 
     def whole_seconds(self, arrival_s: np.ndarray) -> np.ndarray:
         """Which arrivals (seconds from the origin) fall on a whole second of the clock: the rows an
@@ -83,6 +83,6 @@ class ArrivalParser:
         if self.unit == "datetime":
             since_epoch_ns = arrival_s * 1e9 + float(self._origin_ns or 0)
         else:
-            since_epoch_ns = (arrival_s + (self._origin_s or 0.0)) * 1e9
+            since_epoch_ns = (arrival_s + (self._origin_raw or 0.0) / TIME_UNITS[self.unit]) * 1e9
         fraction_ns = np.mod(since_epoch_ns, 1e9)
         return (fraction_ns < 1e3) | (fraction_ns > 1e9 - 1e3)
