@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from results.helpers import run_cli, synthetic_results
+from results.helpers import FIXTURE, rewrite_results, run_cli, synthetic_results
 from tokbench.engine.runner import Runner
 from tokbench.errors import UserError
 from tokbench.gate import inject
@@ -151,6 +151,62 @@ def test_gate_runs_the_recorded_benchmark_and_gates_deterministic_metrics(tmp_pa
     code, out, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--repeat", "1")
     assert code == 0, out + err
     assert "median of 1 repeats of the benchmark" in out
+
+
+def test_a_regression_in_the_repeats_is_confirmed_with_as_many_again(tmp_path, capsys):
+    run_args = ["--workload", "tiny", "--num-requests", "3", "--max-model-len", "64", "--threads", "1",
+                "--no-warmup", "-s", "tokenmaxxing"]
+    # The schedule is deterministic, so a too-low step count fails in every repeat.
+    path = write_baseline(tmp_path / "b.json", [{"metric": "tokenmaxxing.num_steps", "better": "lower",
+                                                 "relative": 0.0, "value": 1}], benchmark={"run_args": run_args})
+    out_dir = tmp_path / "repeats"
+    code, out, _ = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--repeat", "2")
+    assert code == 1
+    assert "regression in tokenmaxxing.num_steps over 2 repeats; confirming with 2 more" in out
+    assert "median of 4 repeats of the benchmark" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == [f"repeat-{i}" for i in range(1, 5)] + ["run.log"]
+    code, out, _ = run_cli(capsys, "gate", "--baseline", path, "--out-dir", tmp_path / "once", "--repeat", "1",
+                           "--no-confirm")
+    assert code == 1 and "confirming" not in out
+
+
+def _slow_steps(first: int, last: int):
+    def change(steps):
+        rows = (steps["run"] == "tokenmaxxing") & steps["step"].between(first, last)
+        steps.loc[rows, "duration_s"] *= 5.0
+        return steps
+    return change
+
+
+DEC_PRE = "tokenmaxxing.decode_throughput / tokenmaxxing.prefill_throughput"
+
+
+def test_per_step_medians_drop_bursts_that_a_median_of_runs_keeps(tmp_path, capsys):
+    """Two of three repeats hit by a burst, at different steps: the per-step median is the clean value."""
+    from tokbench.results import load_results
+
+    clean = load_results(FIXTURE).run("tokenmaxxing").summary
+    value = clean["decode_throughput"] / clean["prefill_throughput"]
+    repeats = [FIXTURE, rewrite_results(FIXTURE, tmp_path / "r2", _slow_steps(2, 6)),
+               rewrite_results(FIXTURE, tmp_path / "r3", _slow_steps(8, 12))]
+    for over_repeats, code in (("per_step_median", 0), ("median", 1)):
+        path = write_baseline(tmp_path / f"{over_repeats}.json", [
+            {"metric": DEC_PRE, "better": "higher", "relative": 0.05, "value": value, "over_repeats": over_repeats}])
+        got, out, err = run_cli(capsys, "gate", *repeats, "--baseline", path)
+        assert got == code, out + err
+    assert run_cli(capsys, "gate", FIXTURE, "--baseline", tmp_path / "per_step_median.json")[1].count("+0.0%") == 1
+
+
+def test_per_step_medians_need_the_same_schedule_and_step_metrics(tmp_path, capsys):
+    other = rewrite_results(FIXTURE, tmp_path / "other", lambda s: s[s["step"] != 3])
+    path = write_baseline(tmp_path / "b.json", [
+        {"metric": DEC_PRE, "better": "higher", "relative": 0.05, "value": 1, "over_repeats": "per_step_median"}])
+    code, _, err = run_cli(capsys, "gate", FIXTURE, other, "--baseline", path)
+    assert code == 2 and "scheduled different steps" in err
+    path = write_baseline(tmp_path / "b.json", [
+        {"metric": "tokenmaxxing.output_throughput", "relative": 0.05, "value": 1, "over_repeats": "per_step_median"}])
+    code, _, err = run_cli(capsys, "gate", FIXTURE, "--baseline", path)
+    assert code == 2 and "output_throughput is not computed from steps alone" in err
 
 
 def test_a_bad_flag_in_the_recorded_benchmark_is_a_usage_error(tmp_path, capsys):

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from tokbench.cli.app import main
+from tokbench.metrics.cost_model import CostModel
+from tokbench.metrics.summary import summarize
 from tokbench.engine.recorder import REQUEST_COLUMNS, STEP_COLUMNS, TOKEN_COLUMNS
 from tokbench.results.schema import REQUIRED_SUMMARY
 from tokbench.results.writer import write_results
@@ -36,6 +38,25 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
         sys.argv = old
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def rewrite_results(src: Path, out: Path, change_steps=None) -> Path:
+    """A copy of results `src` written afresh (valid digests), its steps table passed through `change_steps`."""
+    from tokbench.results import load_results
+
+    res = load_results(src)
+    steps = change_steps(res.steps.copy()) if change_steps else res.steps
+    config = res.doc["config"]
+    runs = []
+    for run in res.runs:  # summaries follow the changed steps, as `tokbench run` would have computed them
+        rows = {t: frame[frame["run"] == run["name"]].reset_index(drop=True)
+                for t, frame in (("requests", res.requests), ("steps", steps), ("tokens", res.tokens))}
+        summary = summarize(rows["requests"], rows["steps"], rows["tokens"], cost=CostModel(**config["cost_model"]),
+                            peak_bandwidth=config["peaks"]["peak_bandwidth"], peak_flops=config["peaks"]["peak_flops"])
+        runs.append({**run, "summary": summary})
+    tables = {"requests": [res.requests], "steps": [steps], "tokens": [res.tokens]}
+    return write_results(out, config=config, environment=res.doc["environment"], runs=runs,
+                         tables=tables, workload=Workload(res.doc["workload"]["name"], [], {})).parent
 
 
 def synthetic_results(out: Path, summaries: dict[str, dict]) -> Path:

@@ -14,9 +14,11 @@ from pathlib import Path
 from tokbench.atomic import atomic_write_text
 from tokbench.errors import UserError
 from tokbench.gate.expression import Expression, parse
+from tokbench.gate.steady import STEP_METRICS
 from tokbench.report.metric_info import HIGHER, LOWER, metric_info
 from tokbench.results.schema import validate
 
+MEDIAN, PER_STEP_MEDIAN = "median", "per_step_median"  # how repeats combine (docs/gate.md)
 SCHEMA_NAME = "tokbench.gate-baseline"
 SCHEMA_VERSION = 1
 
@@ -48,6 +50,7 @@ BASELINE_SCHEMA = {
                     "absolute": {"type": "number", "minimum": 0},
                     "value": {"type": ["number", "null"]},
                     "observed": {"type": "array", "items": {"type": ["number", "null"]}},
+                    "over_repeats": {"enum": [MEDIAN, PER_STEP_MEDIAN]},
                     "why": {"type": "string"},
                 },
             },
@@ -63,6 +66,7 @@ class Rule:
     relative: float | None  # allowed loss as a fraction of the baseline value
     absolute: float | None  # allowed loss in the metric's own unit
     value: float | None  # the baseline value; None until --update-baseline fills it
+    over_repeats: str = MEDIAN
     why: str = ""
 
     @property
@@ -128,8 +132,14 @@ def _rule(item: dict, where: str) -> Rule:
         raise UserError(f"{where}: give exactly one of \"relative\" (a fraction, 0.1 = 10%) or \"absolute\"")
     if item.get("relative", 0) >= 1:
         raise UserError(f"{where}: relative {item['relative']} is 100% or more; thresholds are fractions (0.1 = 10%)")
+    over_repeats = item.get("over_repeats", MEDIAN)
+    if over_repeats == PER_STEP_MEDIAN:
+        other = [t.metric for t in expr.terms if t.metric not in STEP_METRICS]
+        if other:
+            raise UserError(f"{where}: {', '.join(other)} is not computed from steps alone, so it cannot be "
+                            f"taken {PER_STEP_MEDIAN} (step metrics: {', '.join(sorted(STEP_METRICS))})")
     return Rule(expr, _direction(item, expr, where), item.get("relative"), item.get("absolute"),
-                item.get("value"), item.get("why", ""))
+                item.get("value"), over_repeats, item.get("why", ""))
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -159,16 +169,17 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(path, doc, rules)
 
 
-def write_baseline(baseline: Baseline, values: dict[str, float], observed: dict[str, list[float]],
-                   recorded: dict) -> None:
-    """Store new accepted values (rules and thresholds as they were), atomically."""
+def write_baseline(baseline: Baseline, measured: dict, recorded: dict) -> None:
+    """Store new accepted values (rules and thresholds as they were), atomically.
+
+    `measured`: rule name -> evaluate.Measured (the value judged, and the value in each repeat).
+    """
     doc = dict(baseline.doc)
     doc["recorded"] = recorded
     rules = []
     for item in doc["rules"]:
-        name = str(parse(item["metric"]))
-        value = values[name]
-        rules.append({**item, "value": None if math.isnan(value) else round(value, 6),
-                      "observed": [None if math.isnan(v) else round(v, 6) for v in observed[name]]})
+        m = measured[str(parse(item["metric"]))]
+        rules.append({**item, "value": None if math.isnan(m.candidate) else round(m.candidate, 6),
+                      "observed": [None if math.isnan(v) else round(v, 6) for v in m.values]})
     doc["rules"] = rules
     atomic_write_text(baseline.path, json.dumps(doc, indent=2) + "\n")

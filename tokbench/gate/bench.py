@@ -15,17 +15,17 @@ from tokbench.errors import UserError
 from tokbench.gate.inject import decode_slowdown
 
 
-def run_repeats(run_args: list[str], repeat: int, out_dir: Path, slowdown: float,
+def run_repeats(run_args: list[str], repeats: range, out_dir: Path, slowdown: float,
                 progress: Callable[[str], None]) -> list[Path]:
-    """Results directories out_dir/repeat-1 … repeat-N; each run's own output goes to out_dir/run.log."""
+    """Results directories out_dir/repeat-I for I in `repeats`; the runs' own output goes to out_dir/run.log."""
     import tokbench.cli.run_cmd  # noqa: F401  (registers `run` on the app)
     from tokbench.cli.app import app
 
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "run.log"
     dirs = []
-    with open(log_path, "w", encoding="utf-8") as log, decode_slowdown(slowdown):
-        for i in range(1, repeat + 1):
+    with open(log_path, "w" if repeats.start == 1 else "a", encoding="utf-8") as log, decode_slowdown(slowdown):
+        for i in repeats:
             target = out_dir / f"repeat-{i}"
             args = ["run", *run_args, "--out", str(target)]
             log.write(f"$ tokbench {' '.join(args)}\n")
@@ -42,6 +42,6 @@ def run_repeats(run_args: list[str], repeat: int, out_dir: Path, slowdown: float
                 raise
             if rc not in (None, 0):
                 raise UserError(f"benchmark run {i} exited with {rc}; see {log_path}")
-            progress(f"repeat {i}/{repeat}: {target} ({time.perf_counter() - start:.1f} s)")
+            progress(f"repeat {i}/{repeats.stop - 1}: {target} ({time.perf_counter() - start:.1f} s)")
             dirs.append(target)
     return dirs

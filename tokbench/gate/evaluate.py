@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from functools import partial
 
 from tokbench.errors import UserError
-from tokbench.gate.baseline import Baseline, Rule
-from tokbench.gate.expression import evaluate
+from tokbench.gate.baseline import PER_STEP_MEDIAN, Baseline, Rule
+from tokbench.gate.expression import evaluate, run_summary
+from tokbench.gate.steady import per_step_median_summary
 from tokbench.report.metric_info import HIGHER
 from tokbench.results import Results
 
@@ -19,7 +21,7 @@ PASS, REGRESSION, IMPROVED = "pass", "regression", "improved"
 class Outcome:
     rule: Rule
     values: list[float]  # one per repeat
-    candidate: float  # their median (NaN when any repeat has no value)
+    candidate: float  # what is judged: their median, or the per-step-median value (NaN: undefined)
 
     @property
     def verdict(self) -> str:
@@ -49,14 +51,37 @@ def median_of(values: list[float]) -> float:
     return float("nan") if not values or any(math.isnan(v) for v in values) else statistics.median(values)
 
 
-def measure(baseline: Baseline, candidates: list[Results]) -> dict[str, list[float]]:
-    """Each rule's value in each candidate results directory."""
-    return {rule.name: [evaluate(rule.expression, res) for res in candidates] for rule in baseline.rules}
+@dataclass(frozen=True)
+class Measured:
+    candidate: float  # the value judged
+    values: list[float]  # the rule's value in each repeat, for the spread
 
 
-def judge(baseline: Baseline, measured: dict[str, list[float]]) -> list[Outcome]:
+def measure(baseline: Baseline, candidates: list[Results]) -> dict[str, Measured]:
+    """Each rule's value in each candidate results directory, and the value to judge."""
+    steady: dict[str, dict] = {}
+
+    def steady_summary(run: str) -> dict:
+        if run not in steady:
+            for res in candidates:
+                run_summary(res, run)  # a missing run is named with its results directory
+            steady[run] = per_step_median_summary(candidates, run)
+        return steady[run]
+
+    out = {}
+    for rule in baseline.rules:
+        values = [evaluate(rule.expression, partial(run_summary, res), res.path) for res in candidates]
+        if rule.over_repeats == PER_STEP_MEDIAN:
+            candidate = evaluate(rule.expression, steady_summary, "per-step medians")
+        else:
+            candidate = median_of(values)
+        out[rule.name] = Measured(candidate, values)
+    return out
+
+
+def judge(baseline: Baseline, measured: dict[str, Measured]) -> list[Outcome]:
     missing = [r.name for r in baseline.rules if r.value is None]
     if missing:
         raise UserError(f"{baseline.path}: no baseline value for {', '.join(missing)}; record one deliberately "
                         "with `tokbench gate --update-baseline`")
-    return [Outcome(rule, measured[rule.name], median_of(measured[rule.name])) for rule in baseline.rules]
+    return [Outcome(rule, measured[rule.name].values, measured[rule.name].candidate) for rule in baseline.rules]

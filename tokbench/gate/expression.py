@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 from tokbench.errors import UserError
 from tokbench.results import Results
@@ -52,20 +53,23 @@ def parse(text: str) -> Expression:
     return Expression(*(_term(p, text) for p in parts))
 
 
-def _value(term: Term, results: Results) -> float:
-    if term.run not in results.run_names:
-        raise UserError(f"{results.path}: has no run {term.run!r} (runs: {', '.join(results.run_names)})")
-    summary = results.run(term.run).summary
-    if term.metric not in summary:
-        raise UserError(f"{results.path}: run {term.run!r} has no summary metric {term.metric!r}")
-    value = summary[term.metric]
-    return float("nan") if value is None else float(value)
+def run_summary(results: Results, run: str) -> dict:
+    if run not in results.run_names:
+        raise UserError(f"{results.path}: has no run {run!r} (runs: {', '.join(results.run_names)})")
+    return results.run(run).summary
 
 
-def evaluate(expr: Expression, results: Results) -> float:
-    """The expression's value in one results directory; NaN when a term is undefined or divides by 0."""
-    value = _value(expr.numerator, results)
+def evaluate(expr: Expression, summary_of: Callable[[str], dict], where: object) -> float:
+    """The expression's value given each run's summary; NaN when a term is undefined or divides by 0."""
+    def value(term: Term) -> float:
+        summary = summary_of(term.run)
+        if term.metric not in summary:
+            raise UserError(f"{where}: run {term.run!r} has no summary metric {term.metric!r}")
+        v = summary[term.metric]
+        return float("nan") if v is None else float(v)
+
+    top = value(expr.numerator)
     if expr.denominator is None:
-        return value
-    below = _value(expr.denominator, results)
-    return value / below if below and not math.isnan(below) else float("nan")
+        return top
+    below = value(expr.denominator)
+    return top / below if below and not math.isnan(below) else float("nan")
