@@ -105,3 +105,12 @@ def test_compare_same_results_pairs_runs_by_name_and_finds_no_change(tmp_path, c
 def test_compare_bad_input_is_one_line_and_exit_2(capsys, args, message):
     code, _, err = run_cli(capsys, "compare", *args)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_runs_without_step_records_get_the_charts_their_data_allows(tmp_path, capsys):
+    """A peer backend (vLLM, transformers) records request timings only: no per-step charts, no crash."""
+    peers = synthetic_results(tmp_path / "peers", {"vllm": {"output_throughput": 5.0}, "hf": {"output_throughput": 3.0}})
+    code, _, err = run_cli(capsys, "report", peers, "--out-dir", tmp_path / "rep", "--format", "html")
+    assert code == 0, err
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert re.findall(r'<section id="(\w+)">', html) == ["throughput", "latency_cdf", "efficiency"]

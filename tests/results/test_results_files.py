@@ -136,3 +136,12 @@ def test_docs_show_the_schema_the_loader_enforces():
     block = re.search(r"<!-- schema:start -->\s*```json\n(.*?)```\s*<!-- schema:end -->", text, re.S)
     assert block, "docs/results.md lacks the schema block (regenerate: python -m tokbench.results.schema)"
     assert json.loads(block.group(1)) == RESULTS_SCHEMA
+
+
+def test_the_recorder_still_writes_every_column_version_1_readers_need():
+    from tokbench.engine.recorder import REQUEST_COLUMNS, STEP_COLUMNS, TOKEN_COLUMNS
+    from tokbench.results.table_columns import REQUIRED_COLUMNS
+
+    written = {"requests": REQUEST_COLUMNS, "steps": STEP_COLUMNS, "tokens": TOKEN_COLUMNS}
+    for table, columns in REQUIRED_COLUMNS.items():
+        assert set(columns) - {"run"} <= set(written[table]), table

@@ -58,11 +58,16 @@ def latency_cdf_chart(runs: list[LabelledRun]) -> Chart:
                  "a latency; further left (and steeper) is better.", to_png(fig))
 
 
+def _with_steps(runs: list[LabelledRun]) -> list[LabelledRun]:
+    """Runs that recorded steps (a peer backend such as vLLM has request timings only)."""
+    return [r for r in runs if len(r.run.steps)]
+
+
 def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str, str], ...]):
     palette = colors([r.label for r in runs])
     fig, axes = new_figure(len(columns), width=6.0)
     for ax, (col, title, ylabel) in zip(axes[0], columns):
-        for r in runs:
+        for r in _with_steps(runs):
             steps = r.run.steps
             ax.plot(steps["start_s"], steps[col], label=r.label, color=palette[r.label], linewidth=1.0)
         ax.set_title(title, fontsize=10)
@@ -72,7 +77,9 @@ def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str, str], ...
     return fig
 
 
-def kv_batch_chart(runs: list[LabelledRun]) -> Chart:
+def kv_batch_chart(runs: list[LabelledRun]) -> Chart | None:
+    if not _with_steps(runs):
+        return None
     fig = _over_time(runs, (("kv_used_tokens", "KV tokens in use", "tokens"),
                             ("kv_reserved_tokens", "KV token slots reserved", "token slots"),
                             ("batch_size", "Batch size", "sequences in the step")))
@@ -80,7 +87,10 @@ def kv_batch_chart(runs: list[LabelledRun]) -> Chart:
                  "fragmentation; a run that ends further left finished the workload sooner.", to_png(fig))
 
 
-def step_mix_chart(runs: list[LabelledRun]) -> Chart:
+def step_mix_chart(runs: list[LabelledRun]) -> Chart | None:
+    runs = _with_steps(runs)
+    if not runs:
+        return None
     ncols = min(len(runs), 4)
     nrows = -(-len(runs) // ncols)
     fig, axes = new_figure(ncols, nrows, width=4.2, height=2.8)
@@ -100,5 +110,7 @@ def step_mix_chart(runs: list[LabelledRun]) -> Chart:
 
 
 def all_charts(runs: list[LabelledRun]) -> list[Chart]:
-    return [throughput_chart(runs), latency_cdf_chart(runs), efficiency_chart(runs), kv_batch_chart(runs),
-            step_mix_chart(runs)]
+    """Every chart the runs have data for: the per-step ones need at least one run with step records."""
+    charts = [throughput_chart(runs), latency_cdf_chart(runs), efficiency_chart(runs), kv_batch_chart(runs),
+              step_mix_chart(runs)]
+    return [c for c in charts if c is not None]
