@@ -29,6 +29,7 @@ def build_engine(job: dict):
     from vllm.platforms import current_platform
 
     args = dict(job["engine_args"])
+    requested_block = args["block_size"]
     if current_platform.is_cpu() and args["block_size"] % CPU_BLOCK_MULTIPLE:
         args["block_size"] = -(-args["block_size"] // CPU_BLOCK_MULTIPLE) * CPU_BLOCK_MULTIPLE
     if job.get("kv_budget_tokens"):  # the same KV budget as tokbench's strategies, in vLLM blocks
@@ -38,7 +39,7 @@ def build_engine(job: dict):
         disable_log_stats=False,  # RequestOutput.metrics (vLLM's request timestamps) needs the stats on
         enable_prefix_caching=False,  # tokbench reuses no prefixes; neither may the peer
         **args))
-    return engine, args
+    return engine, args, requested_block
 
 
 def serve(engine, requests: list[list], on_done=lambda n: None) -> tuple[dict[int, dict], float]:
@@ -94,7 +95,7 @@ def relative(records: dict[int, dict], t0: float) -> list[dict]:
 def main(job_path: str, result_path: str) -> None:
     with open(job_path) as f:
         job = json.load(f)
-    engine, args = build_engine(job)
+    engine, args, requested_block = build_engine(job)
     if job["warmup"]:
         serve(engine, job["warmup"])
 
@@ -110,12 +111,13 @@ def main(job_path: str, result_path: str) -> None:
         "records": relative(records, t0),
         "engine": {"vllm": vllm.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-                   "block_size": cfg.cache_config.block_size, "num_blocks": cfg.cache_config.num_gpu_blocks,
+                   "block_size": cfg.cache_config.block_size, "block_size_requested": requested_block,
+                   "num_blocks": cfg.cache_config.num_gpu_blocks,
                    "max_num_seqs": cfg.scheduler_config.max_num_seqs,
                    "max_num_batched_tokens": cfg.scheduler_config.max_num_batched_tokens,
                    "enable_chunked_prefill": cfg.scheduler_config.enable_chunked_prefill,
                    "async_scheduling": cfg.scheduler_config.async_scheduling,
-                   "compilation_mode": str(cfg.compilation_config.mode), "engine_args": args},
+                   "compilation_mode": getattr(cfg.compilation_config.mode, "name", str(cfg.compilation_config.mode)), "engine_args": args},
     }
     tmp = result_path + ".tmp"
     with open(tmp, "w") as f:
