@@ -9,7 +9,9 @@ import pandas as pd
 import torch
 
 from tokbench.engine.attention.select import select_backend
+from tokbench.engine.attention.kernel_backend import KernelBackend
 from tokbench.engine.clock import Clock
+from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
 from tokbench.engine.host_memory import keep_freed_host_memory
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_contiguous import ContiguousKV
@@ -55,17 +57,33 @@ class Engine:
     loaded: LoadedModel
     kv_budget_tokens: int
     attention: str = "auto"
+    paged_block_size: int | None = 16  # the run's paged block size; None when no strategy pages
+    cuda_graphs: bool = True  # replay decode steps as CUDA graphs where the backend allows
+    max_num_seqs: int = 128  # the largest decode batch a graph is captured for
     storage: KVStorage = field(init=False)
     runner: Runner = field(init=False)
+    graphs: DecodeGraphs | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         keep_freed_host_memory()
-        self.backend = select_backend(self.loaded.device, self.attention)
-        self.storage = KVStorage(self.loaded.cfg, self.kv_budget_tokens, self.loaded.dtype, self.loaded.device,
+        loaded = self.loaded
+        self.backend = select_backend(loaded.device, self.attention, dtype=loaded.dtype, cfg=loaded.cfg,
+                                      paged_block_size=self.paged_block_size)
+        self.storage = KVStorage(loaded.cfg, self.kv_budget_tokens, loaded.dtype, loaded.device,
                                  head_major=self.backend.head_major_kv,
-                                 read_slack=self.loaded.cfg.max_model_len if self.backend.head_major_kv else 0)
-        self.runner = Runner(self.loaded, self.storage, self.backend)
-        self.cost = CostModel.of(self.loaded.cfg, torch.finfo(self.loaded.dtype).bits // 8)
+                                 read_slack=loaded.cfg.max_model_len if self.backend.head_major_kv else 0)
+        self.runner = Runner(loaded, self.storage, self.backend)
+        if self.cuda_graphs and loaded.device.type == "cuda" and isinstance(self.backend, KernelBackend):
+            self.graphs = DecodeGraphs(loaded.model, self.storage, self.backend, graph_buckets(self.max_num_seqs),
+                                       loaded.cfg.max_model_len)
+            self.runner.graphs = self.graphs
+        self.cost = CostModel.of(loaded.cfg, torch.finfo(loaded.dtype).bits // 8)
+
+    def describe_backend(self) -> dict:
+        """The attention backend and CUDA-graph use, with the probe's reasons (for results)."""
+        choice = getattr(self.backend, "choice", None)
+        return {"attention_backend": self.backend.name, "cuda_graphs": self.graphs is not None,
+                "attention_choice": choice.to_dict() if choice is not None else None}
 
     def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
         if strategy.kv_layout == "paged":
@@ -93,6 +111,8 @@ def warmup_requests(requests: list[Request]) -> list[Request]:
 def run_strategy(engine: Engine, strategy: type[Strategy], config: SchedulerConfig, workload: Workload, *,
                  peaks: DevicePeaks, slo: SLO, warmup: bool = True,
                  on_step: Callable[[int], None] | None = None) -> StrategyRun:
+    if engine.graphs is not None:  # captured before the clock starts: capture is never timed
+        engine.graphs.capture(strategy.kv_layout, config.block_size)
     if warmup:
         engine.serve(strategy, config, warmup_requests(workload.requests))
     rec = engine.serve(strategy, config, workload.requests, on_step)

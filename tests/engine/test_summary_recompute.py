@@ -92,7 +92,7 @@ def _recompute(doc, req, steps, tok) -> dict:
     s["preemptions"] = steps["preemptions"].sum()
     s["num_steps"] = len(steps)
     s["mean_batch_size"] = steps["batch_size"].mean()
-    s["scheduler_overhead"] = steps["schedule_s"].sum() / (steps["schedule_s"].sum() + w.sum())
+    s["scheduler_overhead"] = (steps["schedule_s"].sum() + steps["prepare_s"].sum()) / (steps["schedule_s"].sum() + w.sum())
     dec = steps[steps["kind"] == "decode"]
     read = (cost["weight_bytes"] + dec["kv_read_tokens"] * cost["kv_bytes_per_token"]).sum()
     s["mbu"] = read / (dec["duration_s"].sum() * peaks["peak_bandwidth"])

@@ -15,6 +15,7 @@ The host-side part (`graph_buckets`, `bucket_for`, `graphable`, `stage_decode`) 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -102,6 +103,7 @@ class DecodeGraphs:
         self.device = storage.k[0].device
         self.graphs: dict[int, object] = {}
         self.layout: tuple[str, int] | None = None
+        self.last_prepare_s = 0.0  # host time staging the last replayed step (for scheduler overhead)
 
     def capture(self, kv_layout: str, block_size: int) -> None:
         """(Re)build static buffers and capture every bucket for this KV layout. Call before the clock."""
@@ -173,8 +175,10 @@ class DecodeGraphs:
         b = bucket_for(len(plan.chunks), self.buckets)
         if b is None or not graphable(plan):
             return None
+        start = time.perf_counter()
         staged = stage_decode(plan, kv, b, self.width)
         self._load(staged)
+        self.last_prepare_s = time.perf_counter() - start
         with torch.inference_mode():
             if self.eager:
                 self.graphs[b]()

@@ -48,6 +48,7 @@ def run_loop(strategy: Strategy, requests: list[Request], runner: Runner, clock:
         end = clock.now()
         # Recorded before sequences advance: the prefill/decode split reads their current state.
         rec.step(plan, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
+                 prepare_s=out.prepare_s,
                  kv_used=kv.used_tokens() + plan.real_tokens, kv_reserved=kv.reserved_tokens(),
                  kv_capacity=kv.capacity, preemptions=strategy.num_preemptions - preempted_before)
         for chunk, token in zip(plan.chunks, out.tokens):

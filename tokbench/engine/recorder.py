@@ -10,7 +10,7 @@ from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
 
 STEP_COLUMNS = [
-    "step", "start_s", "end_s", "duration_s", "schedule_s", "kind", "layout", "batch_size",
+    "step", "start_s", "end_s", "duration_s", "schedule_s", "prepare_s", "kind", "layout", "batch_size",
     "real_tokens", "padded_tokens", "prefill_tokens", "decode_tokens", "token_budget",
     "sampled_tokens", "attention_pairs", "kv_used_tokens", "kv_reserved_tokens", "kv_capacity_tokens",
     "kv_read_tokens", "preemptions",
@@ -29,10 +29,10 @@ class Recorder:
     tokens: list[tuple] = field(default_factory=list)
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
-    def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, kv_used: int,
+    def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, prepare_s: float, kv_used: int,
              kv_reserved: int, kv_capacity: int, preemptions: int) -> None:
         self.steps.append((
-            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, plan.kind, plan.layout,
+            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, plan.kind, plan.layout,
             len(plan.chunks), plan.real_tokens, plan.padded_tokens, plan.prefill_tokens,
             plan.decode_tokens, plan.token_budget, sum(c.samples for c in plan.chunks),
             sum(c.length * (c.start + c.length) for c in plan.chunks), kv_used, kv_reserved, kv_capacity,

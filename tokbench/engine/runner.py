@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -17,6 +18,7 @@ from tokbench.model import LoadedModel
 @dataclass
 class StepOutput:
     tokens: list[int | None]  # one per chunk: the sampled token, or None for chunks that do not sample
+    prepare_s: float = 0.0  # host time turning the plan into device inputs, before the forward is launched
 
 
 class Runner:
@@ -26,12 +28,19 @@ class Runner:
         self.device = loaded.device
         self.storage = storage
         self.backend = backend
+        self.graphs = None  # DecodeGraphs, set by the engine on CUDA: decode steps replay a captured graph
 
     @torch.inference_mode()
     def execute(self, plan: StepPlan, kv: KVCache) -> StepOutput:
+        if self.graphs is not None:
+            tokens = self.graphs.execute(plan, kv)
+            if tokens is not None:
+                return StepOutput(tokens=tokens, prepare_s=self.graphs.last_prepare_s)
+        start = time.perf_counter()
         inputs = build_step_inputs(plan, kv, self.device, self.cfg.max_model_len)
         attention = self.backend.bind(inputs, self.storage)
+        prepare_s = time.perf_counter() - start
         hidden = self.model(inputs.input_ids, inputs.positions, attention)
         sampled = self.model.logits(hidden.index_select(0, inputs.sample_index)).argmax(dim=-1).tolist()
         it = iter(sampled)
-        return StepOutput(tokens=[next(it) if c.samples else None for c in plan.chunks])
+        return StepOutput(tokens=[next(it) if c.samples else None for c in plan.chunks], prepare_s=prepare_s)
