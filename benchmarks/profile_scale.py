@@ -60,7 +60,8 @@ def write_azure_csv(path: Path, rows: int, layout: str, seed: int = 0) -> None:
     os.replace(tmp, path)
 
 
-def time_profile(path: Path) -> tuple[float, float]:
+def time_profile(path: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys: steadier than wall on a shared machine), peak RSS MiB."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "tokbench", "profile", str(path), "--json"],
@@ -71,8 +72,8 @@ def time_profile(path: Path) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"profile failed: {done.stderr.strip()}")
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB
-    return wall, peak_mib
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
 def time_ffd(n: int = 1_000_000) -> dict[int, float]:
@@ -103,8 +104,8 @@ def main() -> None:
         write_azure_csv(path, args.rows, args.layout)
         print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.1f} s")
     print(f"before: {_load()}")
-    wall, peak = time_profile(path)
-    print(f"profile {args.rows:,} rows ({args.layout} layout): wall {wall:.1f} s, peak RSS {peak:.0f} MiB")
+    wall, cpu, peak = time_profile(path)
+    print(f"profile {args.rows:,} rows ({args.layout} layout): wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MiB")
     for budget, seconds in time_ffd().items():
         print(f"ffd_pack 1,000,000 sequences, budget {budget}: {seconds:.2f} s")
     print(f"after: {_load()}")
