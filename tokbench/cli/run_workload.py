@@ -11,12 +11,7 @@ from rich.console import Console
 from tokbench.errors import UserError
 from tokbench.model.config import ModelConfig
 from tokbench.workload import Workload, WorkloadOptions, load_workload
-
-CHANGES = (
-    ("clipped_over_length", "clipped to max_model_len"),
-    ("dropped_over_length", "dropped: longer than max_model_len"),
-    ("skipped_rows", "malformed rows skipped"),
-)
+from tokbench.workload.notes import source_notes
 
 
 def load_run_workload(spec: str, *, seed: int, model_cfg: ModelConfig, max_model_len: int | None,
@@ -29,10 +24,6 @@ def load_run_workload(spec: str, *, seed: int, model_cfg: ModelConfig, max_model
     if clipped and not over_length_given:
         raise UserError(f"--workload {spec}: {clipped} request(s) need more than max_model_len {limit} tokens "
                         "(prompt + output); choose --over-length clip or drop, or --length-scale")
-    for key, what in CHANGES:
-        count = wl.source.get(key)
-        if isinstance(count, dict):
-            count = sum(count.values())
-        if count:
-            console.print(f"[yellow]workload:[/] {count} request(s) {what}")
+    for note in source_notes(wl.source):
+        console.print(f"[yellow]workload:[/] {note}")
     return wl
