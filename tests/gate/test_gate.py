@@ -181,27 +181,44 @@ def _slow_steps(first: int, last: int):
 DEC_PRE = "tokenmaxxing.decode_throughput / tokenmaxxing.prefill_throughput"
 
 
-def test_per_step_medians_drop_bursts_that_a_median_of_runs_keeps(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def fresh_results(tmp_path_factory):
+    """Results written by this tokbench (the metric code re-summarizes them per step)."""
+    out = tmp_path_factory.mktemp("fresh") / "run"
+    args = ["run", "--workload", "tiny", "--max-model-len", "128", "--threads", "1", "--no-warmup",
+            "-s", "tokenmaxxing", "--out", str(out)]
+    from typer.testing import CliRunner
+
+    import tokbench.cli.run_cmd  # noqa: F401
+    from tokbench.cli.app import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_per_step_medians_drop_bursts_that_a_median_of_runs_keeps(tmp_path, capsys, fresh_results):
     """Two of three repeats hit by a burst, at different steps: the per-step median is the clean value."""
     from tokbench.results import load_results
 
-    clean = load_results(FIXTURE).run("tokenmaxxing").summary
+    clean = load_results(fresh_results).run("tokenmaxxing").summary
     value = clean["decode_throughput"] / clean["prefill_throughput"]
-    repeats = [FIXTURE, rewrite_results(FIXTURE, tmp_path / "r2", _slow_steps(2, 6)),
-               rewrite_results(FIXTURE, tmp_path / "r3", _slow_steps(8, 12))]
+    repeats = [fresh_results, rewrite_results(fresh_results, tmp_path / "r2", _slow_steps(2, 6)),
+               rewrite_results(fresh_results, tmp_path / "r3", _slow_steps(8, 12))]
     for over_repeats, code in (("per_step_median", 0), ("median", 1)):
         path = write_baseline(tmp_path / f"{over_repeats}.json", [
             {"metric": DEC_PRE, "better": "higher", "relative": 0.05, "value": value, "over_repeats": over_repeats}])
         got, out, err = run_cli(capsys, "gate", *repeats, "--baseline", path)
         assert got == code, out + err
-    assert run_cli(capsys, "gate", FIXTURE, "--baseline", tmp_path / "per_step_median.json")[1].count("+0.0%") == 1
+    assert run_cli(capsys, "gate", fresh_results, "--baseline", tmp_path / "per_step_median.json")[1].count(
+        "+0.0%") == 1
 
 
-def test_per_step_medians_need_the_same_schedule_and_step_metrics(tmp_path, capsys):
-    other = rewrite_results(FIXTURE, tmp_path / "other", lambda s: s[s["step"] != 3])
+def test_per_step_medians_need_the_same_schedule_and_step_metrics(tmp_path, capsys, fresh_results):
+    other = rewrite_results(fresh_results, tmp_path / "other", lambda s: s[s["step"] != 3])
     path = write_baseline(tmp_path / "b.json", [
         {"metric": DEC_PRE, "better": "higher", "relative": 0.05, "value": 1, "over_repeats": "per_step_median"}])
-    code, _, err = run_cli(capsys, "gate", FIXTURE, other, "--baseline", path)
+    code, _, err = run_cli(capsys, "gate", fresh_results, other, "--baseline", path)
     assert code == 2 and "scheduled different steps" in err
     path = write_baseline(tmp_path / "b.json", [
         {"metric": "tokenmaxxing.output_throughput", "relative": 0.05, "value": 1, "over_repeats": "per_step_median"}])

@@ -37,13 +37,22 @@ def per_step_median_summary(candidates: list[Results], run: str) -> dict:
             raise UserError(f"{res.path}: run {run!r} scheduled different steps than in {candidates[0].path}; "
                             "per-step medians need repeats of one deterministic (offline) workload")
     merged = first.copy()
-    for column in ("duration_s", "schedule_s"):
+    for column in _durations(first):
         merged[column] = np.median(np.vstack([s[column].to_numpy(dtype=float) for s in steps]), axis=0)
     config = candidates[0].doc["config"]
     if "cost_model" not in config:
         raise UserError(f"{candidates[0].path}: results without a cost model cannot be re-summarized per step")
     peaks = config.get("peaks") or {}
     base = candidates[0].run(run)
-    return summarize(base.requests, merged, base.tokens, cost=CostModel(**config["cost_model"]),
-                     peak_bandwidth=peaks.get("peak_bandwidth"), peak_flops=peaks.get("peak_flops"),
-                     slo=SLO(**config.get("slo", {})))
+    try:
+        return summarize(base.requests, merged, base.tokens, cost=CostModel(**config["cost_model"]),
+                         peak_bandwidth=peaks.get("peak_bandwidth"), peak_flops=peaks.get("peak_flops"),
+                         slo=SLO(**config.get("slo", {})))
+    except KeyError as exc:
+        raise UserError(f"{candidates[0].path}: its steps table lacks column {exc} that this tokbench's metrics "
+                        "need (written by an older version); re-run the benchmark") from None
+
+
+def _durations(steps) -> list[str]:
+    """The per-step time columns (seconds spent), as opposed to the timeline's start_s and end_s."""
+    return [c for c in steps.columns if c.endswith("_s") and c not in ("start_s", "end_s")]
