@@ -7,14 +7,15 @@ import pytest
 from results.helpers import FIXTURE, copy_fixture, run_cli, synthetic_results
 from tokbench.report.collect import collect_runs
 from tokbench.report.compare import deltas, judge
-from tokbench.report.content import build_content
 from tokbench.report.findings import findings
 from tokbench.results import load_results
 
 
-def test_report_writes_markdown_with_charts_and_one_self_contained_html(tmp_path, capsys):
-    code, _, err = run_cli(capsys, "report", FIXTURE, "--out-dir", tmp_path, "--name", "four")
+def test_report_writes_markdown_with_charts_and_one_self_contained_html_to_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "report", FIXTURE, "--name", "four")
     assert code == 0, err
+    tmp_path = tmp_path / "reports"  # the default destination
     md = (tmp_path / "four.md").read_text()
     for heading in ("## What this shows", "## Summary", "## Latency percentiles", "## Throughput by strategy",
                     "## Latency distributions", "## Padding, fragmentation and utilization",
@@ -28,13 +29,6 @@ def test_report_writes_markdown_with_charts_and_one_self_contained_html(tmp_path
     assert not re.search(r'<link|<script[^>]*src=|url\(http', html)  # nothing fetched from elsewhere
     assert "<table>" in html and "static-padded" in html
     assert sorted(p.name for p in tmp_path.iterdir()) == ["four.html", "four.md", "four_charts"]
-
-
-def test_report_goes_to_reports_by_default(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    code, _, err = run_cli(capsys, "report", FIXTURE, "--format", "html")
-    assert code == 0, err
-    assert (tmp_path / "reports" / "report.html").is_file()
 
 
 def test_what_this_shows_names_the_winner_and_by_how_much():
@@ -56,8 +50,7 @@ def test_a_close_race_is_called_noise_not_a_win(tmp_path):
 
 def test_runs_of_two_results_get_distinct_labels(tmp_path):
     other = copy_fixture(tmp_path)
-    content = build_content([load_results(FIXTURE), load_results(other)])
-    labels = content.percentiles.header[1:]
+    labels = [r.label for r in collect_runs([load_results(FIXTURE), load_results(other)])]
     assert len(labels) == 8 and len(set(labels)) == 8
     assert "results-v1/tokenmaxxing" in labels and "results/tokenmaxxing" in labels
 
