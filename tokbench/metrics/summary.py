@@ -77,7 +77,8 @@ def summarize(requests: pd.DataFrame, steps: pd.DataFrame, tokens: pd.DataFrame,
     s["num_steps"] = len(steps)
     s["mean_batch_size"] = float(steps["batch_size"].mean()) if len(steps) else float("nan")
     # Host time with the device idle: planning, then building the step's inputs (steps are synchronous).
-    s["scheduler_overhead"] = _ratio((steps["schedule_s"] + steps["prepare_s"]).sum(), (steps["schedule_s"] + dur).sum())
+    prepare = steps["prepare_s"] if "prepare_s" in steps else 0.0  # results older than the column: planning only
+    s["scheduler_overhead"] = _ratio((steps["schedule_s"] + prepare).sum(), (steps["schedule_s"] + dur).sum())
 
     decode = steps["kind"] == "decode"
     bytes_read = cost.weight_bytes + steps.loc[decode, "kv_read_tokens"] * cost.kv_bytes_per_token
