@@ -44,13 +44,3 @@ def parse_slo(text: str | None) -> SLO:
         if values[key] <= 0:
             raise UserError(f"--slo {text!r}: {key} must be positive")
     return SLO(**values)
-
-
-def default_kv_budget(max_model_len: int, device: torch.device, bytes_per_token: int,
-                      weight_bytes: int) -> int:
-    """Equal for every strategy: 16 max-length sequences, capped by free device memory on GPUs."""
-    budget = 16 * max_model_len
-    if device.type == "cuda":
-        free, _total = torch.cuda.mem_get_info(device)
-        budget = min(budget, int(0.8 * (free - weight_bytes)) // bytes_per_token)
-    return budget
