@@ -4,8 +4,9 @@ KV is stored head-major ([kv_heads, slots, dim]) so a sequence's context is a st
 - padded plans read their batch's contiguous KV as one [B, S] view with a causal + length mask;
 - packed plans: single-token rows (decodes) attend in groups of similar context length, each
   group's contexts copied once per layer (see attention/context.py) with a length mask; prefill
-  chunks attend one by one, over a view (contiguous) or their own gathered blocks (paged), with a
-  bottom-right-aligned causal mask when a chunk continues a cached prefix.
+  chunks attend one by one: a chunk that is a whole prompt over the step's own K/V, a chunk that
+  continues a cached prefix over a view (contiguous) or its gathered blocks (paged), with a
+  bottom-right-aligned causal mask.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class SDPABackend(AttentionBackend):
             q_rows = torch.tensor([cu[i] for i in decodes], device=device)
         if paged:
             chunk_blocks = {i: torch.tensor(inputs.block_tables[i][: -(-ctx_lens[i] // bs)], device=device)
-                            for i in chunks}
+                            for i in chunks if ctx_lens[i] > inputs.q_lens[i]}
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
@@ -83,7 +84,9 @@ class SDPABackend(AttentionBackend):
                 out.index_copy_(0, q_rows, od.view(len(decodes), hq, d))
             for i in chunks:
                 lo, hi, ctx = cu[i], cu[i + 1], ctx_lens[i]
-                if paged:
+                if ctx == hi - lo:  # a whole prompt in this step: its keys are this step's own, no cache read
+                    kk, vv = k[lo:hi].transpose(0, 1), v[lo:hi].transpose(0, 1)
+                elif paged:
                     kk = gather_blocks(kc, chunk_blocks[i], bs)[:, :ctx]
                     vv = gather_blocks(vc, chunk_blocks[i], bs)[:, :ctx]
                 else:
