@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from tokbench.engine.attention.select import select_backend
+from tokbench.engine.attention import native_decode
 from tokbench.engine.attention.kernel_backend import KernelBackend
 from tokbench.engine.clock import Clock
 from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
@@ -83,7 +84,8 @@ class Engine:
         """The attention backend and CUDA-graph use, with the probe's reasons (for results)."""
         choice = getattr(self.backend, "choice", None)
         return {"attention_backend": self.backend.name, "cuda_graphs": self.graphs is not None,
-                "attention_choice": choice.to_dict() if choice is not None else None}
+                "attention_choice": choice.to_dict() if choice is not None else None,
+                "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None}
 
     def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
         if strategy.kv_layout == "paged":

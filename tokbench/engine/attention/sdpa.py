@@ -2,8 +2,8 @@
 
 KV is stored head-major ([kv_heads, slots, dim]) so a sequence's context is a strided view.
 - padded plans read their batch's contiguous KV as one [B, S] view with a causal + length mask;
-- packed plans: single-token rows (decodes) attend in groups of similar context length, each
-  group's contexts copied once per layer (see attention/context.py) with a length mask; prefill
+- packed plans: single-token rows (decodes) attend over their contexts read in place by a native
+  kernel, or else in groups of similar context length (attention/decode_rows.py); prefill
   chunks attend one by one: a chunk that is a whole prompt over the step's own K/V, a chunk that
   continues a cached prefix over a view (contiguous) or its gathered blocks (paged), with a
   bottom-right-aligned causal mask.
@@ -16,7 +16,9 @@ import torch.nn.functional as F
 from torch.nn.attention.bias import causal_lower_right
 
 from tokbench.engine.attention.base import AttentionBackend, LayerAttention, store_kv
-from tokbench.engine.attention.context import context_groups, gather_blocks
+from tokbench.engine.attention.context import gather_blocks
+from tokbench.engine.attention.decode_rows import DecodeRows
+from tokbench.engine.attention.native_decode import load as load_native
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.step_inputs import StepInputs
 
@@ -57,10 +59,11 @@ class SDPABackend(AttentionBackend):
         paged = inputs.block_tables is not None
         bs = inputs.kv.block_size if paged else 1
         if decodes:
-            groups = context_groups(
+            decode_rows = DecodeRows(
                 [ctx_lens[i] for i in decodes], device=device, block_size=bs,
                 block_tables=[inputs.block_tables[i] for i in decodes] if paged else None,
-                bases=None if paged else [inputs.bases[i] for i in decodes])
+                bases=None if paged else [inputs.bases[i] for i in decodes],
+                kernel=load_native(storage.k[0].dtype, device))
             q_rows = torch.tensor([cu[i] for i in decodes], device=device)
         if paged:
             chunk_blocks = {i: torch.tensor(inputs.block_tables[i][: -(-ctx_lens[i] // bs)], device=device)
@@ -69,19 +72,12 @@ class SDPABackend(AttentionBackend):
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
             kc, vc = storage.k[layer], storage.v[layer]
-            hq, d = q.shape[1:]
-            hkv = kc.shape[0]
             out = torch.empty_like(q)
             if decodes:
-                qd = (q.index_select(0, q_rows) if chunks else q).view(len(decodes), hkv, hq // hkv, d)
-                od = torch.empty_like(qd)
-                for g in groups:  # query heads folded under their KV head: no KV copies for GQA
-                    og = F.scaled_dot_product_attention(qd.index_select(0, g.rows), g.read(kc, bs), g.read(vc, bs),
-                                                        attn_mask=g.mask)
-                    od.index_copy_(0, g.rows, og)
+                od = decode_rows(q.index_select(0, q_rows) if chunks else q, kc, vc)
                 if not chunks:
-                    return od.view(len(decodes), hq, d)
-                out.index_copy_(0, q_rows, od.view(len(decodes), hq, d))
+                    return od
+                out.index_copy_(0, q_rows, od)
             for i in chunks:
                 lo, hi, ctx = cu[i], cu[i + 1], ctx_lens[i]
                 if ctx == hi - lo:  # a whole prompt in this step: its keys are this step's own, no cache read
