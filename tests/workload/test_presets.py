@@ -7,6 +7,7 @@ from tokbench.errors import UserError
 from tokbench.workload import WorkloadOptions, list_presets, load_table, load_workload
 
 REQUIRED = {
+    "quick",
     "high-variance",
     "high-variance-online",
     "tiny",
@@ -23,16 +24,17 @@ def test_required_presets_exist():
     assert REQUIRED <= set(list_presets())
 
 
+@pytest.mark.parametrize("preset", ["high-variance", "quick"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_high_variance_is_the_promised_default(seed):
-    w = load_workload("high-variance", seed=seed, vocab_size=32000, max_model_len=2048)
+def test_high_variance_shapes_keep_their_promise(preset, seed):
+    w = load_workload(preset, seed=seed, vocab_size=32000, max_model_len=2048)
     prompts = np.array([r.prompt_len for r in w.requests])
     outputs = np.array([r.max_tokens for r in w.requests])
-    assert w.is_offline and 100 <= len(w.requests) <= 160
+    assert w.is_offline and len(w.requests) == {"high-variance": 128, "quick": 48}[preset]
     for values in (prompts, outputs):
         p10, p90 = np.percentile(values, [10, 90])
         assert p90 / p10 >= 4
-    assert 100 <= np.median(prompts) <= 150 and 40 <= np.median(outputs) <= 70
+    assert 60 <= np.median(prompts) <= 150 and 25 <= np.median(outputs) <= 70
     assert (prompts + outputs).max() <= 1024
 
 

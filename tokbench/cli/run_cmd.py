@@ -20,7 +20,7 @@ K = "Scheduler knobs (equal for every strategy)"
 @app.command("run")
 def run(
     strategy: Annotated[list[str], typer.Option("--strategy", "-s", help="Strategy name (repeatable), 'all', or path/to/file.py:Class.")] = ["all"],  # noqa: B006
-    workload: Annotated[str, typer.Option("--workload", "-w", help="Workload preset name or trace/spec file.")] = "high-variance",
+    workload: Annotated[str, typer.Option("--workload", "-w", help="Workload preset name or trace/spec file.")] = "quick",
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset (tiny, llama-1b, llama-8b, qwen2.5-7b) or HF directory.")] = "tiny",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     dtype: Annotated[str, typer.Option(help="auto (fp32 on CPU, bf16 on CUDA), fp32, bf16 or fp16.")] = "auto",
