@@ -8,14 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 from rich.console import Console
 
 from tokbench.cli.app import app
 from tokbench.errors import UserError
-from tokbench.model import load_model
-from tokbench.model.export import export_hf
 from tokbench.model.presets import PRESETS
 
 
@@ -30,6 +27,11 @@ def export(
     if model not in PRESETS:
         raise UserError(f"MODEL {model!r}: not a preset (choose from {', '.join(PRESETS)}); "
                         "a Hugging Face directory needs no export")
+    import torch  # here, so that `tokbench --help` and the other commands start without torch
+
+    from tokbench.model import load_model
+    from tokbench.model.export import export_hf
+
     loaded = load_model(model, dtype=torch.float32, device=torch.device("cpu"), seed=seed)
     path = export_hf(loaded.model, out_dir, replace=force)
     Console(stderr=True).print(f"exported {model} (seed {seed}, "

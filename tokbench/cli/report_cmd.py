@@ -11,10 +11,6 @@ from rich.console import Console
 
 from tokbench.cli.app import app
 from tokbench.errors import UserError
-from tokbench.report.content import build_content
-from tokbench.report.html import write_html
-from tokbench.report.markdown import write_markdown
-from tokbench.results.loader import load_results
 
 FORMATS = ("md", "html")
 
@@ -33,6 +29,12 @@ def report(
         raise UserError(f"--format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
     if not re.fullmatch(r"[\w.-]+", name):
         raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-' (it becomes a file name)")
+    # Imported here: charts need matplotlib (and the metrics torch), which other commands never load.
+    from tokbench.report.content import build_content
+    from tokbench.report.html import write_html
+    from tokbench.report.markdown import write_markdown
+    from tokbench.results.loader import load_results
+
     loaded = [load_results(p) for p in results]  # all checked before anything is written
     content = build_content(loaded, title)
     written = []

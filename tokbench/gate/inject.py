@@ -13,7 +13,6 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from tokbench.engine.runner import Runner
 from tokbench.errors import UserError
 
 ENV = "TOKBENCH_GATE_INJECT_DECODE_DELAY"
@@ -38,6 +37,8 @@ def decode_slowdown(fraction: float) -> Iterator[None]:
     if not fraction:
         yield
         return
+    from tokbench.engine.runner import Runner  # here, so the gate's other paths start without torch
+
     original = Runner.execute
     stretch = fraction / (1.0 - fraction)
 

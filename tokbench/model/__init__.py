@@ -1,54 +1,22 @@
-"""Models: random-weight presets or local Hugging Face directories, behind one loader."""
+"""Models: random-weight presets or local Hugging Face directories, behind one loader.
+
+The loader's names resolve on first use (PEP 562) so that importing a light submodule such as
+`tokbench.model.config` does not load torch: commands that never build a model start fast.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    from tokbench.model.loader import DTYPES, LoadedModel, load_model, resolve_config
 
-from tokbench.errors import UserError
-from tokbench.model.config import ModelConfig
-from tokbench.model.hf_checkpoint import load_weights, read_config
-from tokbench.model.llama import LlamaModel
-from tokbench.model.presets import PRESETS
-from tokbench.model.random_init import init_random_weights
-
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+__all__ = ["DTYPES", "LoadedModel", "load_model", "resolve_config"]
 
 
-@dataclass
-class LoadedModel:
-    model: LlamaModel
-    cfg: ModelConfig
-    source: str  # "preset:tiny" or the directory
-    dtype: torch.dtype
-    device: torch.device
+def __getattr__(name: str):
+    if name in __all__:
+        from tokbench.model import loader
 
-
-def resolve_config(spec: str) -> ModelConfig:
-    if spec in PRESETS:
-        return PRESETS[spec]
-    path = Path(spec)
-    if path.is_dir():
-        return read_config(path)
-    raise UserError(f"--model {spec!r}: neither a preset ({', '.join(PRESETS)}) nor a model directory")
-
-
-def load_model(spec: str, *, dtype: torch.dtype, device: torch.device, seed: int = 0,
-               max_model_len: int | None = None) -> LoadedModel:
-    cfg = resolve_config(spec)
-    if max_model_len is not None:
-        if max_model_len < 1:
-            raise UserError(f"--max-model-len {max_model_len}: must be positive")
-        cfg = ModelConfig(**{**cfg.to_dict(), "max_model_len": max_model_len})
-    with torch.device(device):
-        model = LlamaModel(cfg).to(dtype)
-    if spec in PRESETS:
-        init_random_weights(model, seed)
-        source = f"preset:{spec}"
-    else:
-        load_weights(model, Path(spec))
-        source = str(Path(spec).resolve())
-    model.prepare(device, dtype)
-    return LoadedModel(model=model, cfg=cfg, source=source, dtype=dtype, device=device)
+        return getattr(loader, name)
+    raise AttributeError(f"module 'tokbench.model' has no attribute {name!r}")

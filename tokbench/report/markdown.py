@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokbench.atomic import atomic_write_bytes, atomic_write_text
-from tokbench.report.content import ReportContent
 from tokbench.report.tables import TextTable
+
+if TYPE_CHECKING:  # the content module pulls in matplotlib; tables alone need none of it
+    from tokbench.report.content import ReportContent
 
 
 def markdown_table(table: TextTable) -> str:

@@ -46,6 +46,7 @@ class KernelBackend(AttentionBackend):
         slots = inputs.slot_mapping
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+            q = q.contiguous()  # q arrives as a strided view of the fused q|k tensor; kernels want it dense
             if real is None:
                 storage.store(layer, slots, k, v)
                 return attend(layer, q, k, v)

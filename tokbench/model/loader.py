@@ -1,0 +1,54 @@
+"""One loader for both model sources: a random-weight preset or a local Hugging Face directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from tokbench.errors import UserError
+from tokbench.model.config import ModelConfig
+from tokbench.model.hf_checkpoint import load_weights, read_config
+from tokbench.model.llama import LlamaModel
+from tokbench.model.presets import PRESETS
+from tokbench.model.random_init import init_random_weights
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass
+class LoadedModel:
+    model: LlamaModel
+    cfg: ModelConfig
+    source: str  # "preset:tiny" or the directory
+    dtype: torch.dtype
+    device: torch.device
+
+
+def resolve_config(spec: str) -> ModelConfig:
+    if spec in PRESETS:
+        return PRESETS[spec]
+    path = Path(spec)
+    if path.is_dir():
+        return read_config(path)
+    raise UserError(f"--model {spec!r}: neither a preset ({', '.join(PRESETS)}) nor a model directory")
+
+
+def load_model(spec: str, *, dtype: torch.dtype, device: torch.device, seed: int = 0,
+               max_model_len: int | None = None) -> LoadedModel:
+    cfg = resolve_config(spec)
+    if max_model_len is not None:
+        if max_model_len < 1:
+            raise UserError(f"--max-model-len {max_model_len}: must be positive")
+        cfg = ModelConfig(**{**cfg.to_dict(), "max_model_len": max_model_len})
+    with torch.device(device):
+        model = LlamaModel(cfg).to(dtype)
+    if spec in PRESETS:
+        init_random_weights(model, seed)
+        source = f"preset:{spec}"
+    else:
+        load_weights(model, Path(spec))
+        source = str(Path(spec).resolve())
+    model.prepare(device, dtype)
+    return LoadedModel(model=model, cfg=cfg, source=source, dtype=dtype, device=device)
