@@ -79,10 +79,22 @@ static inline __attribute__((always_inline)) void attend_task(
             acc[g][j] = (v8){0};
         }
     }
+    int64_t slot[TILE], next[TILE];
+    slots_of(next, ctx < TILE ? ctx : TILE, r, 0, table, width, block_size, bases);
     for (int64_t start = 0; start < ctx; start += TILE) {
         const int64_t n = ctx - start < TILE ? ctx - start : TILE;
-        int64_t slot[TILE];
-        slots_of(slot, n, r, start, table, width, block_size, bases);
+        memcpy(slot, next, sizeof(int64_t) * n);
+        /* Ask for the next tile's keys and values now: paged blocks sit anywhere in the pool, where
+         * the hardware prefetcher cannot guess them, and waiting on memory costs more than the maths. */
+        const int64_t after = start + TILE, n_next = ctx - after < TILE ? ctx - after : TILE;
+        if (n_next > 0) {
+            slots_of(next, n_next, r, after, table, width, block_size, bases);
+            for (int64_t t = 0; t < n_next; t++)
+                for (int64_t off = 0; off < dim; off += 16) {
+                    __builtin_prefetch(kh + next[t] * dim + off);
+                    __builtin_prefetch(vh + next[t] * dim + off);
+                }
+        }
         for (int64_t g = 0; g < group; g++) {
             float s[TILE], tile_max = -INFINITY;
             for (int64_t t = 0; t < n; t++) {
