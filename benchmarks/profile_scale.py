@@ -4,7 +4,7 @@
 
 Writes the CSV to /tmp (about 350-420 MB; reused if present), runs `python -m tokbench profile
 --json` in a child process and reports its wall time and peak RSS (the child's ru_maxrss, which
-includes about 330 MiB of interpreter, torch and pyarrow that every `tokbench` command loads), then
+includes the interpreter, pandas and pyarrow), then
 times FFD packing of 1M lognormal sequence lengths at several token budgets. The load average is
 printed before and after: the figures mean little on a busy machine.
 
