@@ -63,3 +63,14 @@ def test_model_records_which_linear_path_ran(monkeypatch):
 def test_not_used_off_cpu_or_below_fp32():
     assert unavailable_reason(CPU, torch.bfloat16) == "only for fp32 on the CPU"
     assert unavailable_reason(torch.device("cuda"), torch.float32) == "only for fp32 on the CPU"
+
+
+
+@needs_onednn
+def test_skipped_when_a_packed_copy_would_not_fit(monkeypatch):
+    import tokbench.model.packed_linear as packed_linear
+
+    monkeypatch.setattr(packed_linear, "available_memory_bytes", lambda: 8 * 2**30)
+    assert unavailable_reason(CPU, torch.float32, weight_bytes=1 * 2**30) is None
+    reason = unavailable_reason(CPU, torch.float32, weight_bytes=32 * 2**30)
+    assert reason is not None and "32.0 GiB" in reason and "8.0 GiB available" in reason

@@ -78,7 +78,7 @@ class LlamaModel(nn.Module):
     def prepare(self, device: torch.device, dtype: torch.dtype) -> "LlamaModel":
         self.to(device=device, dtype=dtype).eval()
         self.rope = RotaryTable(self.cfg, device, dtype)
-        why_not = unavailable_reason(device, dtype)
+        why_not = unavailable_reason(device, dtype, self.weight_bytes)
         if why_not is None and not isinstance(self.lm_head, PackedLinear):
             pack_linears(self)
         self.linear_path = "onednn-prepacked" if isinstance(self.lm_head, PackedLinear) else f"torch: {why_not}"

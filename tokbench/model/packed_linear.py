@@ -21,8 +21,23 @@ from torch import nn
 ENV = "TOKBENCH_CPU_PACKED_LINEAR"
 
 
-def unavailable_reason(device: torch.device, dtype: torch.dtype) -> str | None:
-    """None when packed linears can run here, else why not."""
+def available_memory_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux); None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def unavailable_reason(device: torch.device, dtype: torch.dtype, weight_bytes: int = 0) -> str | None:
+    """None when packed linears can run here, else why not.
+
+    The packed copies double the weights' memory, so they are skipped when the weights are over a
+    quarter of the memory still available (an 8B model in fp32 on an ordinary machine)."""
     if os.environ.get(ENV, "").strip() == "0":
         return f"off ({ENV}=0)"
     if device.type != "cpu" or dtype != torch.float32:
@@ -31,6 +46,9 @@ def unavailable_reason(device: torch.device, dtype: torch.dtype) -> str | None:
     if not (torch.backends.mkldnn.is_available() and hasattr(ops, "_reorder_linear_weight")
             and hasattr(ops, "_linear_pointwise")):
         return "this torch build has no oneDNN linear ops"
+    free = available_memory_bytes()
+    if free is not None and weight_bytes > free / 4:
+        return f"a packed copy of {weight_bytes / 2**30:.1f} GiB of weights would not leave room ({free / 2**30:.1f} GiB available)"
     return None
 
 
