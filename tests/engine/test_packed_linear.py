@@ -74,3 +74,17 @@ def test_skipped_when_a_packed_copy_would_not_fit(monkeypatch):
     assert unavailable_reason(CPU, torch.float32, weight_bytes=1 * 2**30) is None
     reason = unavailable_reason(CPU, torch.float32, weight_bytes=32 * 2**30)
     assert reason is not None and "32.0 GiB" in reason and "8.0 GiB available" in reason
+
+
+@needs_onednn
+def test_replaced_weight_data_is_repacked_and_module_copies():
+    import copy
+
+    linear = nn.Linear(16, 8, bias=False)
+    packed = PackedLinear(linear)
+    x = torch.randn(3, 16)
+    packed(x)
+    linear.weight.data = torch.randn(8, 16)  # new storage, same version counter
+    torch.testing.assert_close(packed(x), F.linear(x, linear.weight), rtol=1e-5, atol=1e-5)
+    twin = copy.deepcopy(packed)  # the opaque packed tensor is dropped, not copied
+    torch.testing.assert_close(twin(x), packed(x), rtol=1e-5, atol=1e-5)

@@ -144,7 +144,7 @@ class DecodeGraphs:
 
             def attention(layer, q, k, v):
                 store_kv_masked(storage.k[layer], storage.v[layer], slots, k, v)
-                return attend(layer, q, k, v)
+                return attend(layer, q.contiguous(), k, v)  # q is a view of the fused q|k tensor
 
             hidden = self.model(self.ids[:b], self.pos[:b], attention)
             self.tokens[:b].copy_(self.model.logits(hidden).argmax(dim=-1))

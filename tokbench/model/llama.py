@@ -81,7 +81,7 @@ class LlamaModel(nn.Module):
         why_not = unavailable_reason(device, dtype, self.weight_bytes)
         if why_not is None and not isinstance(self.lm_head, PackedLinear):
             pack_linears(self)
-        self.linear_path = "onednn-prepacked" if isinstance(self.lm_head, PackedLinear) else f"torch: {why_not}"
+        self.linear_path = "onednn-prepacked" if why_not is None else f"torch: {why_not}"
         return self
 
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention) -> torch.Tensor:

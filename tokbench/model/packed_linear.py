@@ -55,8 +55,8 @@ def unavailable_reason(device: torch.device, dtype: torch.dtype, weight_bytes: i
 class PackedLinear(nn.Module):
     """An nn.Linear's forward on a oneDNN-reordered copy of its weight; parameters are shared, not copied.
 
-    The copy is remade if the weight changes in place after packing (tracked by its version
-    counter), so loading or editing weights later can never run a stale copy.
+    The copy is remade when the weight changes after packing: edited in place (its version
+    counter moves) or replaced (its storage moves), so later weight loads never run a stale copy.
     """
 
     def __init__(self, linear: nn.Linear):
@@ -64,13 +64,25 @@ class PackedLinear(nn.Module):
         self.weight = linear.weight
         self.bias = linear.bias
         self._packed: torch.Tensor | None = None
-        self._packed_version = -1
+        self._packed_key: tuple | None = None
+
+    def _weight_key(self) -> tuple:
+        w = self.weight
+        version = None if w.is_inference() else w._version  # inference tensors have no version counter
+        return w.data_ptr(), version, w.dtype, tuple(w.shape)
 
     def _pack(self) -> torch.Tensor:
-        if self._packed is None or self._packed_version != self.weight._version:
+        key = self._weight_key()
+        if self._packed is None or self._packed_key != key:
             self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach())
-            self._packed_version = self.weight._version
+            self._packed_key = key
         return self._packed
+
+    def __getstate__(self):
+        # The packed copy is an opaque oneDNN tensor that cannot be copied or pickled: drop it and repack.
+        state = self.__dict__.copy()
+        state["_packed"], state["_packed_key"] = None, None
+        return state
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.dtype != torch.float32 or x.device.type != "cpu":
