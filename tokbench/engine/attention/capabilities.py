@@ -54,10 +54,12 @@ class Machine:
                 flash = importlib.import_module("flash_attn")
             except Exception:  # noqa: BLE001  (a broken build: treated as absent; the reason says so)
                 flash = None
-        try:
-            from torch.nn.attention.varlen import varlen_attn
-        except ImportError:
-            varlen_attn = None
+        varlen_attn = None
+        if cuda:  # CUDA-only, and importing it loads torch._dynamo (about 2 s): skipped on CPU machines
+            try:
+                from torch.nn.attention.varlen import varlen_attn
+            except ImportError:
+                varlen_attn = None
         return cls(cuda=cuda, triton=importlib.util.find_spec("triton") is not None,
                    triton_interpret=os.environ.get("TRITON_INTERPRET") == "1", flash_attn=flash,
                    varlen_attn=varlen_attn)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch.nn.attention.bias import causal_lower_right
 
 from tokbench.engine.attention.base import AttentionBackend, LayerAttention, store_kv
 from tokbench.engine.attention.context import gather_blocks
@@ -21,6 +20,14 @@ from tokbench.engine.attention.decode_rows import DecodeRows
 from tokbench.engine.attention.native_decode import load as load_native
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.step_inputs import StepInputs
+
+
+def bottom_right_causal(n: int, ctx: int, device: torch.device) -> torch.Tensor:
+    """[n, ctx] True where query i (the last n of ctx positions) may see key j: j <= i + ctx - n.
+
+    What torch's `causal_lower_right` means, as a plain boolean mask: as fast on CPU, identical
+    results, and importing torch.nn.attention.bias would load torch._dynamo (about 2 s)."""
+    return torch.ones(n, ctx, dtype=torch.bool, device=device).tril(ctx - n)
 
 
 def attend_row(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -35,7 +42,7 @@ def attend_row(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tenso
     if n == ctx:
         out = F.scaled_dot_product_attention(qh, k, v, is_causal=True, enable_gqa=True)
     else:
-        out = F.scaled_dot_product_attention(qh, k, v, attn_mask=causal_lower_right(n, ctx), enable_gqa=True)
+        out = F.scaled_dot_product_attention(qh, k, v, attn_mask=bottom_right_causal(n, ctx, q.device), enable_gqa=True)
     return out[0].transpose(0, 1)
 
 
