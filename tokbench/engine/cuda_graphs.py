@@ -140,11 +140,11 @@ class DecodeGraphs:
         meta, storage, slots = self._meta(b), self.storage, self.slots[:b]
 
         def forward() -> None:
-            attend = self.backend.ribbon_attention(meta, storage)  # inside the capture: derived metadata too
+            attend = self.backend.dense_ribbon_attention(meta, storage)  # inside the capture: derived metadata too
 
             def attention(layer, q, k, v):
                 store_kv_masked(storage.k[layer], storage.v[layer], slots, k, v)
-                return attend(layer, q.contiguous(), k, v)  # q is a view of the fused q|k tensor
+                return attend(layer, q, k, v)
 
             hidden = self.model(self.ids[:b], self.pos[:b], attention)
             self.tokens[:b].copy_(self.model.logits(hidden).argmax(dim=-1))

@@ -20,7 +20,9 @@ from tokbench.model.rope import RotaryTable, Rotation
 
 class Attention(Protocol):
     def __call__(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """q: [T, Hq, D], k/v: [T, Hkv, D] for this step's tokens -> [T, Hq, D]; stores k/v."""
+        """q: [T, Hq, D], k/v: [T, Hkv, D] for this step's tokens -> [T, Hq, D]; stores k/v.
+
+        q, k and v are strided views of the fused projections (last dimension contiguous)."""
 
 
 class RMSNorm(nn.Module):

@@ -37,16 +37,21 @@ class KernelBackend(AttentionBackend):
         It may launch device work to derive metadata; for decode-only metas it must not read a
         device value on the host: a CUDA graph captures it (see engine/cuda_graphs.py)."""
 
+    def dense_ribbon_attention(self, meta: KernelMeta, storage: KVStorage) -> RibbonAttention:
+        """ribbon_attention fed a dense q: the model hands q over as a strided view of its fused
+        q|k tensor, and the kernels want it contiguous. Every caller goes through here."""
+        attend = self.ribbon_attention(meta, storage)
+        return lambda layer, q, k, v: attend(layer, q.contiguous(), k, v)
+
     def bind(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
         if storage.head_major:
             raise ValueError(f"the {self.name} backend reads token-major KV storage")
         meta = build_kernel_meta(inputs)
-        attend = self.ribbon_attention(meta, storage)
+        attend = self.dense_ribbon_attention(meta, storage)
         real = meta.real_index
         slots = inputs.slot_mapping
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-            q = q.contiguous()  # q arrives as a strided view of the fused q|k tensor; kernels want it dense
             if real is None:
                 storage.store(layer, slots, k, v)
                 return attend(layer, q, k, v)

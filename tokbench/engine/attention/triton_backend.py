@@ -14,6 +14,6 @@ class TritonBackend(KernelBackend):
         from tokbench.engine.attention.triton_kernels import triton_attention  # imports triton
 
         def attend(layer, q, k, v):
-            return triton_attention(meta, q.contiguous(), storage.k[layer], storage.v[layer])
+            return triton_attention(meta, q, storage.k[layer], storage.v[layer])
 
         return attend
