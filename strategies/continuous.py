@@ -12,7 +12,8 @@ from collections import deque
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.strategy import Strategy, register
+from tokbench.engine.policy import Strategy
+from tokbench.benchmark.strategy_registry import register
 
 
 @register

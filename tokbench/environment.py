@@ -53,7 +53,7 @@ def _nvidia_driver() -> str | None:
 
 
 def describe_environment(device: torch.device, attention_backend: str) -> dict:
-    """The fields docs/results.md lists under `environment`; unknown values are null, never guessed."""
+    """The fields docs/results-format.md lists under `environment`; unknown values are null, never guessed."""
     cuda = device.type == "cuda"
     props = torch.cuda.get_device_properties(device) if cuda else None
     return {

@@ -6,10 +6,11 @@ import json
 import pytest
 import torch
 
-from tokbench.bench import Engine
+from tokbench.engine.engine import Engine
 from tokbench.errors import UserError
 from tokbench.model import load_model
-from tokbench.strategy import SchedulerConfig, resolve
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.workload.types import Request
 
 transformers = pytest.importorskip("transformers")

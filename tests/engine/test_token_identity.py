@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import mixed_requests
-from tokbench.bench import Engine
+from tokbench.engine.engine import Engine
 from tokbench.engine.reference import reference_tokens
-from tokbench.strategy import SchedulerConfig, builtin_names, resolve
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.benchmark.strategy_registry import builtin_names, resolve
 
 STRATEGIES = ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"]
 

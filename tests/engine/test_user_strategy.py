@@ -6,17 +6,18 @@ import textwrap
 import pytest
 
 from tests.conftest import mixed_requests
-from tokbench.bench import Engine
+from tokbench.engine.engine import Engine
 from tokbench.engine.loop import EngineError
 from tokbench.engine.reference import reference_tokens
 from tokbench.errors import UserError
-from tokbench.strategy import SchedulerConfig, resolve
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.benchmark.strategy_registry import resolve
 
 ONE_AT_A_TIME = textwrap.dedent('''
     from collections import deque
 
     from tokbench.engine.plan import SeqChunk, StepPlan
-    from tokbench.strategy import Strategy
+    from tokbench.engine.policy import Strategy
 
 
     class OneAtATime(Strategy):

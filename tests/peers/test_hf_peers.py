@@ -10,7 +10,7 @@ from tokbench.metrics.cost_model import CostModel
 from tokbench.peers import run_peer
 from tokbench.peers.hf_generate import take_batch
 from tokbench.peers.settings import PeerSettings
-from tokbench.strategy import SchedulerConfig
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.verify import reference_outputs
 from tokbench.workload.types import Request
 

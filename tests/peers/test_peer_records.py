@@ -5,11 +5,12 @@ import math
 import pandas as pd
 import pytest
 
-from tokbench.bench import Engine
+from tokbench.engine.engine import Engine
 from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.summary import SLO, summarize
 from tokbench.peers.records import STEP_METRICS, PeerRequest, make_run, peer_tables
-from tokbench.strategy import SchedulerConfig, resolve
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.benchmark.strategy_registry import resolve
 
 from tests.peers.conftest import SMALL, make_requests
 

@@ -10,7 +10,7 @@ import torch
 from tokbench.metrics.cost_model import CostModel
 from tokbench.peers import run_peer
 from tokbench.peers.settings import PeerSettings
-from tokbench.strategy import SchedulerConfig
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.verify import reference_outputs
 
 from tests.peers.conftest import SMALL, make_requests

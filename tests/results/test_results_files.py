@@ -132,9 +132,9 @@ def test_rewriting_a_results_directory_never_leaves_a_mismatched_pair(tmp_path, 
 
 
 def test_docs_show_the_schema_the_loader_enforces():
-    text = (Path(__file__).parents[2] / "docs" / "results.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "results-format.md").read_text()
     block = re.search(r"<!-- schema:start -->\s*```json\n(.*?)```\s*<!-- schema:end -->", text, re.S)
-    assert block, "docs/results.md lacks the schema block (regenerate: python -m tokbench.results.schema)"
+    assert block, "docs/results-format.md lacks the schema block (regenerate: python -m tokbench.results.schema)"
     assert json.loads(block.group(1)) == RESULTS_SCHEMA
 
 

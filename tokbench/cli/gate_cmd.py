@@ -60,7 +60,7 @@ def _recorded(candidates: list[Results], source: str) -> dict:
 @app.command("gate")
 def gate(
     results: Annotated[Optional[list[Path]], typer.Argument(help="Candidate results directories (repeats of one benchmark); omit to run the baseline's benchmark.")] = None,
-    baseline_path: Annotated[Path, typer.Option("--baseline", "-b", help="Baseline file: rules, thresholds, accepted values.")] = Path("benchmarks/baseline/ci-gate.json"),
+    baseline_path: Annotated[Path, typer.Option("--baseline", help="Baseline file: rules, thresholds, accepted values.")] = Path("benchmarks/baseline/ci-gate.json"),
     repeat: Annotated[Optional[int], typer.Option(help="Run the baseline's benchmark N times and gate the medians (default: the baseline's repeat).")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the benchmark repeats write their results.")] = Path("results/gate"),
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Write the verdict as markdown here (e.g. \"$GITHUB_STEP_SUMMARY\").")] = None,

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tokbench.bench import Engine, run_strategy
+from tokbench.engine.engine import Engine, run_strategy
 from tokbench.cli import workload_flags as wf
 from tokbench.cli.run_budget import resolve_kv_budget
 from tokbench.cli.run_options import parse_slo, resolve_device, resolve_dtype
@@ -27,7 +27,8 @@ from tokbench.metrics.hardware import device_peaks
 from tokbench.model import load_model, resolve_config
 from tokbench.peers import parse_backends, run_peers
 from tokbench.results.writer import write_results
-from tokbench.strategy import SchedulerConfig, builtin_names, resolve
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.benchmark.strategy_registry import builtin_names, resolve
 from tokbench.verify import compare_outputs, reference_outputs
 
 

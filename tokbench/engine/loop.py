@@ -8,7 +8,7 @@ from tokbench.engine.clock import Clock
 from tokbench.engine.recorder import Recorder
 from tokbench.engine.runner import Runner
 from tokbench.engine.sequence import Sequence
-from tokbench.strategy import Strategy
+from tokbench.engine.policy import Strategy
 from tokbench.workload.types import Request
 
 

@@ -3,7 +3,7 @@
 The real-model shapes copy the fields of each model's published config.json (Llama-3.2-1B,
 Llama-3.1-8B, Qwen2.5-7B); max_model_len is capped at 8192 (the configs allow 131072) so a KV pool
 for a useful batch fits next to the weights. Parameter counts equal the published totals
-(1,235,814,400 / 8,030,261,248 / 7,615,616,512), which tests/gpu/test_presets.py checks.
+(1,235,814,400 / 8,030,261,248 / 7,615,616,512), which tests/cuda_path/test_presets.py checks.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from tokbench.bench import warmup_requests
+from tokbench.engine.engine import warmup_requests
 from tokbench.peers.arrivals import ArrivalQueue
 from tokbench.peers.hf_model import greedy_config, hf_engine_info, load_hf_model
 from tokbench.peers.records import PeerRequest, PeerRun, make_run

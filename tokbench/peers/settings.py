@@ -10,7 +10,7 @@ import torch
 
 from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.summary import SLO
-from tokbench.strategy import SchedulerConfig
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.workload.types import Request
 
 

@@ -1,4 +1,4 @@
-"""Results: what `tokbench run` writes and every other command reads (docs/results.md).
+"""Results: what `tokbench run` writes and every other command reads (docs/results-format.md).
 
 The public API is three names:
 

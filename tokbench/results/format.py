@@ -1,4 +1,4 @@
-"""The on-disk layout of a results directory (documented in docs/results.md)."""
+"""The on-disk layout of a results directory (documented in docs/results-format.md)."""
 
 SCHEMA_NAME = "tokbench.results"
 SCHEMA_VERSION = 1

@@ -1,6 +1,6 @@
 """The JSON Schema of results.json, and a small validator for the subset of JSON Schema it uses.
 
-docs/results.md shows this schema written out (`python -m tokbench.results.schema`); a test keeps
+docs/results-format.md shows this schema written out (`python -m tokbench.results.schema`); a test keeps
 the two equal. The validator is hand-rolled so that loading results needs no extra package.
 """
 
@@ -49,7 +49,7 @@ RESULTS_SCHEMA: dict = {
     "title": "tokbench results.json",
     "description": "One benchmark: its configuration, where it ran, and one summary per run (strategy/backend). "
                    "Per-request, per-step and per-token tables sit beside it; every summary figure can be "
-                   "recomputed from them. See docs/results.md.",
+                   "recomputed from them. See docs/results-format.md.",
     "type": "object",
     "required": ["schema", "schema_version", "created", "config", "environment", "workload", "runs", "tables",
                  "integrity"],
@@ -113,7 +113,7 @@ RESULTS_SCHEMA: dict = {
         "integrity": {
             "type": "object",
             "description": "SHA-256 of this document (canonical JSON without this block) and of every file "
-                           "it names; see docs/results.md.",
+                           "it names; see docs/results-format.md.",
             "required": ["algorithm", "document", "files"],
             "properties": {
                 "algorithm": {"const": "sha256"},

@@ -1,4 +1,4 @@
-"""Named workload presets: JSON specs shipped in the `tokbench.workloads` package (workloads/)."""
+"""Named workload presets: JSON specs shipped in the `tokbench.workload.preset_files` package (workloads/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tokbench.errors import UserError
 
 
 def _preset_dir():
-    return files("tokbench.workloads")
+    return files("tokbench.workload.preset_files")
 
 
 def list_presets() -> list[str]:

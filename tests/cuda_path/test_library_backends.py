@@ -1,14 +1,14 @@
 """flash-attn and torch-varlen backends on CPU, through stand-ins written from the kernels' contracts.
 
 What is checked is what tokbench passes: offsets, lengths, block tables, leftpad and the causal
-form. The real kernels are run against SDPA by the `cuda` tests (tests/gpu/test_cuda.py).
+form. The real kernels are run against SDPA by the `cuda` tests (tests/cuda_path/test_cuda.py).
 """
 
 import pytest
 import torch
 
-from tests.gpu import fake_kernels as fake
-from tests.gpu.scenarios import LAYOUTS, make_scenario
+from tests.cuda_path import fake_kernels as fake
+from tests.cuda_path.scenarios import LAYOUTS, make_scenario
 from tokbench.engine.attention.flash_backend import FlashAttnBackend
 from tokbench.engine.attention.torch_varlen import TorchVarlenBackend
 

@@ -5,9 +5,9 @@ import pytest
 
 pytest.importorskip("triton", reason="triton is not installed (pip install triton: a CPU-usable wheel)")
 
-from tests.gpu.conftest import SMALL_KNOBS  # noqa: E402
-from tokbench.bench import Engine  # noqa: E402
-from tokbench.strategy import resolve  # noqa: E402
+from tests.cuda_path.conftest import SMALL_KNOBS  # noqa: E402
+from tokbench.engine.engine import Engine  # noqa: E402
+from tokbench.benchmark.strategy_registry import resolve  # noqa: E402
 
 
 @pytest.mark.parametrize("strategy", ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"])

@@ -5,7 +5,7 @@ import types
 import pytest
 import torch
 
-from tests.gpu import fake_kernels as fake
+from tests.cuda_path import fake_kernels as fake
 from tokbench.engine.attention.capabilities import Machine, Needs, choose
 from tokbench.engine.attention.select import select_backend
 from tokbench.engine.attention.varlen_signature import VarlenSignature

@@ -5,7 +5,7 @@ import torch
 
 pytest.importorskip("triton", reason="triton is not installed (pip install triton: a CPU-usable wheel)")
 
-from tests.gpu.scenarios import LAYOUTS, make_scenario, small_config  # noqa: E402
+from tests.cuda_path.scenarios import LAYOUTS, make_scenario, small_config  # noqa: E402
 from tokbench.engine.attention.triton_backend import TritonBackend  # noqa: E402
 from tokbench.engine.attention.triton_kernels import store_kv_masked, tile_shape  # noqa: E402
 

@@ -25,7 +25,7 @@ from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.hardware import DevicePeaks
 from tokbench.metrics.summary import SLO, summarize
 from tokbench.model import LoadedModel
-from tokbench.strategy import SchedulerConfig, Strategy
+from tokbench.engine.policy import SchedulerConfig, Strategy
 from tokbench.workload.types import Request, Workload
 
 

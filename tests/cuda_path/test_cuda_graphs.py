@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.gpu.conftest import SMALL_KNOBS
-from tests.gpu.scenarios import make_scenario
+from tests.cuda_path.conftest import SMALL_KNOBS
+from tests.cuda_path.scenarios import make_scenario
 from tokbench.engine.cuda_graphs import bucket_for, graph_buckets, graphable, stage_decode
 from tokbench.engine.kv_contiguous import ContiguousKV
 from tokbench.engine.plan import SeqChunk, StepPlan
@@ -77,9 +77,9 @@ class CountingGraphs:
 @pytest.mark.parametrize("strategy", ["static-padded", "continuous", "tokenmaxxing"])
 def test_static_buffer_decode_matches_reference(one_layer_model, engine_requests, engine_reference, strategy):
     pytest.importorskip("triton", reason="triton is not installed")
-    from tokbench.bench import Engine
+    from tokbench.engine.engine import Engine
     from tokbench.engine.cuda_graphs import DecodeGraphs
-    from tokbench.strategy import resolve
+    from tokbench.benchmark.strategy_registry import resolve
 
     knobs = replace(SMALL_KNOBS, chunk_size=64, max_batch_tokens=128)  # prefills end early: decode-only steps
     engine = Engine(one_layer_model, knobs.kv_budget_tokens, "triton")

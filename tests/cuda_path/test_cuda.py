@@ -9,7 +9,7 @@ only in fp32; in bf16 a token may flip where two logits are within rounding (rep
 import pytest
 import torch
 
-from tests.gpu.scenarios import LAYOUTS, make_scenario
+from tests.cuda_path.scenarios import LAYOUTS, make_scenario
 from tokbench.engine.attention.capabilities import Machine, Needs, why_not
 
 pytestmark = [pytest.mark.cuda,
@@ -76,8 +76,9 @@ KNOBS = dict(kv_budget_tokens=4096, max_model_len=256, max_num_seqs=8, max_batch
 
 @pytest.mark.parametrize("strategy", ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"])
 def test_fp32_gpu_tokens_equal_cpu_reference(tiny_cuda, workload, cpu_reference, strategy):
-    from tokbench.bench import Engine
-    from tokbench.strategy import SchedulerConfig, resolve
+    from tokbench.engine.engine import Engine
+    from tokbench.engine.policy import SchedulerConfig
+    from tokbench.benchmark.strategy_registry import resolve
 
     torch.backends.cuda.matmul.allow_tf32 = False
     engine = Engine(tiny_cuda, KNOBS["kv_budget_tokens"], "triton")
@@ -87,10 +88,11 @@ def test_fp32_gpu_tokens_equal_cpu_reference(tiny_cuda, workload, cpu_reference,
 
 @pytest.mark.parametrize("strategy", ["continuous", "tokenmaxxing"])
 def test_captured_decode_graphs_keep_tokens(tiny_cuda, workload, cpu_reference, strategy):
-    from tests.gpu.test_cuda_graphs import GraphedRunner
-    from tokbench.bench import Engine
+    from tests.cuda_path.test_cuda_graphs import GraphedRunner
+    from tokbench.engine.engine import Engine
     from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
-    from tokbench.strategy import SchedulerConfig, resolve
+    from tokbench.engine.policy import SchedulerConfig
+    from tokbench.benchmark.strategy_registry import resolve
 
     engine = Engine(tiny_cuda, KNOBS["kv_budget_tokens"], "triton")
     cls, knobs = resolve(strategy), SchedulerConfig(**KNOBS)

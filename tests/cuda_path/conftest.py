@@ -13,7 +13,7 @@ from tokbench.model import LoadedModel  # noqa: E402
 from tokbench.model.config import ModelConfig  # noqa: E402
 from tokbench.model.llama import LlamaModel  # noqa: E402
 from tokbench.model.random_init import init_random_weights  # noqa: E402
-from tokbench.strategy import SchedulerConfig  # noqa: E402
+from tokbench.engine.policy import SchedulerConfig  # noqa: E402
 from tokbench.workload.types import Request  # noqa: E402
 
 VOCAB = 256
