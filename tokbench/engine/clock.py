@@ -1,4 +1,8 @@
-"""The run's clock: wall time from the start, with the device drained at step boundaries."""
+"""The run's clocks: wall time with the device drained at step boundaries, or a virtual clock.
+
+The loop only calls start, sync, now and sleep_until, so a simulation swaps the clock (and the
+runner), never the loop or the strategies.
+"""
 
 from __future__ import annotations
 
@@ -27,3 +31,25 @@ class Clock:
         delay = t - self.now()
         if delay > 0:
             time.sleep(delay)
+
+
+class VirtualClock:
+    """Time that passes only when told: a simulated step advances it by its predicted duration."""
+
+    def __init__(self) -> None:
+        self._t = 0.0
+
+    def start(self) -> None:
+        self._t = 0.0
+
+    def sync(self) -> None:
+        pass
+
+    def now(self) -> float:
+        return self._t
+
+    def advance(self, seconds: float) -> None:
+        self._t += seconds
+
+    def sleep_until(self, t: float) -> None:
+        self._t = max(self._t, t)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from tokbench.engine.clock import Clock
+from tokbench.engine.clock import Clock, VirtualClock
 from tokbench.engine.recorder import Recorder
-from tokbench.engine.runner import Runner
 from tokbench.engine.sequence import Sequence
 from tokbench.engine.policy import Strategy
 from tokbench.workload.types import Request
@@ -16,9 +15,13 @@ class EngineError(RuntimeError):
     """The engine or a strategy broke an invariant (a bug, not a user mistake)."""
 
 
-def run_loop(strategy: Strategy, requests: list[Request], runner: Runner, clock: Clock,
+def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock | VirtualClock,
              on_step: Callable[[int], None] | None = None) -> Recorder:
-    """Serve `requests` (sorted by arrival) under `strategy`; returns the records."""
+    """Serve `requests` (sorted by arrival) under `strategy`; returns the records.
+
+    `runner` has `execute(plan, kv) -> StepOutput`: the model runner, or a NullRunner for policy
+    tests and simulation (with a VirtualClock that it advances).
+    """
     rec = Recorder()
     pending = sorted(requests, key=lambda r: (r.arrival_s, r.request_id))
     first_token: dict[int, float] = {}

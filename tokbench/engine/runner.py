@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import torch
 
@@ -11,14 +10,9 @@ from tokbench.engine.attention.base import AttentionBackend
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.plan import StepPlan
+from tokbench.engine.runner_types import StepOutput
 from tokbench.engine.step_inputs import build_step_inputs
 from tokbench.model import LoadedModel
-
-
-@dataclass
-class StepOutput:
-    tokens: list[int | None]  # one per chunk: the sampled token, or None for chunks that do not sample
-    prepare_s: float = 0.0  # host time turning the plan into device inputs, before the forward is launched
 
 
 class Runner:
