@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from tokbench.benchmark.config import RunConfig
@@ -52,14 +54,18 @@ def _peer_runs(p: Prepared, emit: OnProgress) -> list:
 
 
 def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
-                  models: ModelCache | None = None) -> Results:
+                  models: ModelCache | None = None, wrap_runner: Callable | None = None) -> Results:
     """Run every strategy (and peer) of `config` on one engine; UserError for anything the user can fix.
 
     A strategy that runs out of GPU memory is listed in `results.failures`; the others' results stand.
     `models` keeps the loaded model for the next call that needs the same one (sweeps).
+    `wrap_runner(runner) -> runner` puts a layer around the engine's runner (the gate's injected
+    slowdown that proves it catches regressions; a simulated clock); None for a plain run.
     """
     emit = on_progress or ignore
     p = prepare(config, models)
+    if wrap_runner is not None:
+        p.engine.runner = wrap_runner(p.engine.runner)
     notes = [f"workload: {note}" for note in source_notes(p.workload.source)]
     for note in notes:
         emit(Progress("note", message=note))
