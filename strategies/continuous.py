@@ -1,7 +1,8 @@
 """Continuous (iteration-level, Orca-style) batching with contiguous KV.
 
-A finished request leaves at once and a waiting one takes its slot. Joiners are prefilled together
-in one step (no padding, no chunking), then decode with the rest. Output lengths are unknown in
+A finished request leaves at once and a waiting one takes its slot at the next step. Joiners are
+prefilled together in a step of their own (whole prompts, no padding, no chunking; their prompts
+fill at most max_batch_tokens, unless the first alone is longer), then decode with the rest. Output lengths are unknown in
 advance, so every slot reserves KV for max_model_len: the KV budget fixes how many slots exist.
 """
 
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from collections import deque
 
-from tokbench.benchmark.strategy_registry import register
-from tokbench.engine.kv_base import ContiguousKVCache
+from tokbench.benchmark.strategy_registry import register, register_variant
+from tokbench.engine.kv_base import ContiguousKVCache, PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
+from tokbench.strategies.paged_rules import WATERMARK, admits, make_room, watermark_blocks
 
 
 @register
@@ -26,13 +28,25 @@ class Continuous(Strategy):
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
-        self.slots = min(config.max_num_seqs, kv.capacity // config.max_model_len)
-        if self.slots < 1:
-            raise UserError(f"--kv-budget-tokens {kv.capacity} holds no continuous-batching slot of "
-                            f"max_model_len {config.max_model_len} tokens")
+        self.slots = self._slots()
         self.waiting: deque[Sequence] = deque()
-        self.running: list[Sequence] = []
+        self.running: list[Sequence] = []  # admission order, oldest first
         self.joining: list[Sequence] = []
+
+    def _slots(self) -> int:
+        """Sequences that may run at once: as many max_model_len reservations as the KV budget holds."""
+        slots = min(self.config.max_num_seqs, self.kv.capacity // self.config.max_model_len)
+        if slots < 1:
+            raise UserError(f"--kv-budget-tokens {self.kv.capacity} holds no continuous-batching slot of "
+                            f"max_model_len {self.config.max_model_len} tokens")
+        return slots
+
+    def _take_kv(self, seq: Sequence) -> bool:
+        """KV for a joiner: its output length is unknown, so a whole max_model_len slot."""
+        return self.kv.reserve(seq, self.config.max_model_len)
+
+    def _grow(self) -> None:
+        """Room for each running sequence's next token: a reserved slot already has it."""
 
     @classmethod
     def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
@@ -49,18 +63,17 @@ class Continuous(Strategy):
         budget = self.config.max_batch_tokens
         while self.waiting and len(self.running) + len(self.joining) < self.slots:
             seq = self.waiting[0]
-            if self.joining and seq.prompt_len > budget:
+            if self.joining and seq.num_tokens > budget:
                 break
-            if not self.kv.reserve(seq, self.config.max_model_len):
+            if not self._take_kv(seq):
                 break
             self.joining.append(self.waiting.popleft())
-            budget -= seq.prompt_len
+            budget -= seq.num_tokens
         if self.joining:
-            return StepPlan(tuple(SeqChunk(s, 0, s.num_tokens) for s in self.joining), "packed",
-                            token_budget=self.config.max_batch_tokens)
+            return StepPlan(tuple(SeqChunk(s, 0, s.num_tokens) for s in self.joining), "packed")
+        self._grow()
         if self.running:
-            return StepPlan(tuple(SeqChunk(s, s.num_tokens - 1, 1) for s in self.running), "packed",
-                            token_budget=self.slots)
+            return StepPlan(tuple(SeqChunk(s, s.num_tokens - 1, 1) for s in self.running), "packed")
         return None
 
     def step_done(self, plan: StepPlan) -> None:
@@ -69,3 +82,50 @@ class Continuous(Strategy):
         for seq in [s for s in self.running if s.finished]:
             self.kv.free(seq)
         self.running = [s for s in self.running if not s.finished]
+
+
+@register_variant
+class ContinuousPaged(Continuous):
+    """Continuous batching on paged KV: the ablation's step from continuous towards tokenmaxxing.
+
+    Blocks are taken as tokens arrive instead of a max_model_len slot per request, so up to
+    max_num_seqs sequences run at once; admission keeps a watermark of free blocks and, when blocks
+    run out, the newest running sequence is preempted (paged_rules.py, as in tokenmaxxing).
+    Everything else is continuous's: joiners prefill whole, in steps of their own.
+    """
+
+    name = "continuous-paged"
+    kv_layout = "paged"
+    uses = ("max_num_seqs", "max_batch_tokens", "block_size", "kv_budget_tokens")
+    knob_specs = (WATERMARK,)
+    kv: PagedKVCache
+
+    def __init__(self, config, kv):
+        super().__init__(config, kv)
+        self.keep_free = watermark_blocks(self)
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        # A preempted sequence rejoins with its outputs so far, up to max_model_len tokens.
+        return max(config.max_batch_tokens, config.max_model_len)
+
+    def check_fits(self, seq: Sequence) -> None:
+        if self.kv.blocks_for(seq.final_len) > self.kv.num_blocks:
+            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; "
+                            f"--kv-budget-tokens {self.kv.capacity} is too small")
+
+    def _slots(self) -> int:
+        return self.config.max_num_seqs
+
+    def _take_kv(self, seq: Sequence) -> bool:
+        others = bool(self.running or self.joining)
+        return admits(self.kv, seq, seq.num_tokens, others, self.keep_free) and self.kv.allocate(seq, seq.num_tokens)
+
+    def _grow(self) -> None:
+        i = 0
+        while i < len(self.running):  # oldest first; the older ones keep their blocks
+            seq = self.running[i]
+            if not make_room(self, seq, seq.num_tokens, self.running, self.waiting,
+                             {s.seq_id for s in self.running[:i]}):
+                break  # seq itself was preempted: it was the newest left
+            i += 1

@@ -60,10 +60,9 @@ class FFDPacking(Strategy):
         if not self.bin and not self._start_bin():
             return None
         if self.bin[0].num_computed == 0:
-            return StepPlan(tuple(SeqChunk(s, 0, s.num_tokens) for s in self.bin), "packed",
-                            token_budget=self.capacity)
+            return StepPlan(tuple(SeqChunk(s, 0, s.num_tokens) for s in self.bin), "packed")
         live = tuple(SeqChunk(s, s.num_tokens - 1, 1) for s in self.bin if not s.finished)
-        return StepPlan(live, "packed", token_budget=len(self.bin))
+        return StepPlan(live, "packed")
 
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.bin):

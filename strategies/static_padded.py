@@ -49,11 +49,10 @@ class StaticPadded(Strategy):
             return None
         if self.batch[0].num_computed == 0:
             longest = max(s.prompt_len for s in self.batch)
-            return StepPlan(tuple(SeqChunk(s, 0, s.prompt_len) for s in self.batch), "padded",
-                            padded_len=longest, token_budget=len(self.batch) * longest)
+            return StepPlan(tuple(SeqChunk(s, 0, s.prompt_len) for s in self.batch), "padded", padded_len=longest)
         rows = tuple(SeqChunk(s, s.num_tokens, 0) if s.finished else SeqChunk(s, s.num_tokens - 1, 1)
                      for s in self.batch)
-        return StepPlan(rows, "padded", padded_len=1, token_budget=len(rows))
+        return StepPlan(rows, "padded", padded_len=1)
 
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.batch):

@@ -5,20 +5,25 @@ to prefill chunks (unfinished prefills first, then new arrivals, FCFS or shortes
 one packed forward. KV is paged and allocated on demand; a finished request's blocks return at
 once and the running list closes ranks. When blocks run out the newest running request is
 preempted (its KV dropped, recomputed later; nothing is lost). New requests are admitted only
-while free blocks stay above a watermark.
+while free blocks stay above a watermark (paged_rules.py).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from tokbench.benchmark.strategy_registry import register
-from tokbench.engine.knobs import Knob
+from tokbench.benchmark.strategy_registry import register, register_variant
+from tokbench.engine.knobs import Knob, resolve_knobs
 from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
+from tokbench.strategies.paged_rules import WATERMARK, admits, make_room, watermark_blocks
+
+CHUNK_SIZE = Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1)
+CHUNKED_PREFILL = Knob("chunked_prefill", bool, True, "Split prefills into chunks that fill the token budget "
+                       "(false: a prefill runs whole, in one step).")
 
 
 @register
@@ -27,23 +32,31 @@ class TokenMaxxing(Strategy):
     kv_layout = "paged"
     uses = ("max_num_seqs", "max_batch_tokens", "block_size", "kv_budget_tokens")
     knob_specs = (
-        Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1),
-        Knob("watermark", float, 0.01, "Fraction of KV blocks kept free when admitting new requests.",
-             minimum=0.0, below=1.0),
+        CHUNK_SIZE,
+        WATERMARK,
         Knob("order", str, "fcfs", "Admission order: fcfs, or sjf (shortest prompt first).", choices=("fcfs", "sjf")),
+        CHUNKED_PREFILL,
     )
     kv: PagedKVCache
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
-        self.chunk_size = self.knob("chunk_size")
+        self.chunk_size = self.knob("chunk_size") if self.chunks_prefills(config) else None
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []  # admission order: oldest first, preempted last-in first
-        self.watermark_blocks = int(self.knob("watermark") * kv.num_blocks)
+        self.keep_free = watermark_blocks(self)
+
+    @classmethod
+    def chunks_prefills(cls, config: SchedulerConfig) -> bool:
+        return resolve_knobs(cls.knob_specs, config.knobs)["chunked_prefill"]
 
     @classmethod
     def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
-        return config.max_batch_tokens
+        if cls.chunks_prefills(config):
+            return config.max_batch_tokens
+        # Whole prefills: one longer than the budget runs beside the decodes (a preempted sequence
+        # is recomputed whole, up to max_model_len tokens).
+        return max(config.max_batch_tokens, config.max_num_seqs - 1 + config.max_model_len)
 
     def add(self, seq: Sequence) -> None:
         if self.knob("order") == "sjf":
@@ -75,8 +88,10 @@ class TokenMaxxing(Strategy):
                 if seq.seq_id in scheduled or (seq.num_uncomputed == 1) != want_decode:
                     i += 1
                     continue
-                n = min(seq.num_uncomputed, budget, self.chunk_size)
-                if self._make_room(seq, seq.num_computed + n, scheduled):
+                n = self._tokens_now(seq, budget, chunks)
+                if not n:
+                    i += 1
+                elif make_room(self, seq, seq.num_computed + n, self.running, self.waiting, scheduled):
                     chunks.append(SeqChunk(seq, seq.num_computed, n))
                     scheduled.add(seq.seq_id)
                     budget -= n
@@ -85,7 +100,7 @@ class TokenMaxxing(Strategy):
         self._admit(chunks, budget)
         if not chunks:
             return None
-        return StepPlan(tuple(chunks), "packed", token_budget=self.config.max_batch_tokens)
+        return StepPlan(tuple(chunks), "packed")
 
     def step_done(self, plan: StepPlan) -> None:
         done = [s for s in self.running if s.finished]
@@ -94,26 +109,23 @@ class TokenMaxxing(Strategy):
         if done:
             self.running = [s for s in self.running if not s.finished]
 
-    def _make_room(self, seq: Sequence, num_tokens: int, scheduled: set[int]) -> bool:
-        """Allocate blocks for seq, preempting the newest unscheduled running sequences as needed."""
-        while not self.kv.allocate(seq, num_tokens):
-            # seq itself is unscheduled, so a victim always exists.
-            victim = next(s for s in reversed(self.running) if s.seq_id not in scheduled)
-            self.running.remove(victim)
-            self.preempt(victim)
-            self.waiting.appendleft(victim)
-            if victim is seq:
-                return False
-        return True
+    def _tokens_now(self, seq: Sequence, budget: int, chunks: list[SeqChunk]) -> int:
+        """Tokens of `seq` to compute in this step: its decode token; a prefill chunk that fits the budget;
+        or, without chunking, its whole prefill if that fits (or if it never could and the step has no
+        other prefill), else none."""
+        if self.chunk_size is not None:
+            return min(seq.num_uncomputed, budget, self.chunk_size)
+        whole = seq.num_uncomputed
+        if whole <= budget:
+            return whole
+        alone = whole > self.config.max_batch_tokens and not any(c.is_prefill for c in chunks)
+        return whole if alone else 0
 
     def _admit(self, chunks: list[SeqChunk], budget: int) -> None:
         while self.waiting and budget > 0 and len(self.running) < self.config.max_num_seqs:
             seq = self.waiting[0]
-            n = min(seq.num_uncomputed, budget, self.chunk_size)
-            need = self.kv.blocks_needed(seq, n)
-            # Backpressure: keep a watermark of free blocks for running requests to grow into,
-            # unless nothing runs (then the head of the queue must go, or nothing ever would).
-            if self.running and self.kv.num_free_blocks - need < self.watermark_blocks:
+            n = self._tokens_now(seq, budget, chunks)
+            if not n or not admits(self.kv, seq, n, bool(self.running), self.keep_free):
                 break
             if not self.kv.allocate(seq, n):
                 break
@@ -121,3 +133,17 @@ class TokenMaxxing(Strategy):
             self.running.append(seq)
             chunks.append(SeqChunk(seq, 0, n))
             budget -= n
+
+
+@register_variant
+class TokenMaxxingNoChunk(TokenMaxxing):
+    """Tokenmaxxing with chunked_prefill fixed off: the ablation's step that shows what chunking adds.
+
+    Prefills still share steps with decodes under the token budget, but each runs whole."""
+
+    name = "tokenmaxxing-nochunk"
+    knob_specs = tuple(k for k in TokenMaxxing.knob_specs if k not in (CHUNK_SIZE, CHUNKED_PREFILL))
+
+    @classmethod
+    def chunks_prefills(cls, config: SchedulerConfig) -> bool:
+        return False

@@ -13,15 +13,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-STRATEGIES = ("static-padded", "continuous", "ffd-packing", "tokenmaxxing")
+STRATEGIES = ("static-padded", "continuous", "continuous-paged", "ffd-packing", "tokenmaxxing-nochunk", "tokenmaxxing")
 MAX_NUM_SEQS = 5
+MAX_BATCH_TOKENS = 96
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
+    # A budget small enough that the packed strategies fill it and static-padded's rectangles exceed it.
     cmd = [sys.executable, "-m", "tokbench", "run", "--workload", "tiny", "--out", str(out), "--threads", "2",
-           "--max-num-seqs", str(MAX_NUM_SEQS), "--slo", "ttft_ms=400,tpot_ms=60", "--no-warmup"]
+           "--max-num-seqs", str(MAX_NUM_SEQS), "--max-batch-tokens", str(MAX_BATCH_TOKENS),
+           "--slo", "ttft_ms=400,tpot_ms=60", "--no-warmup"]
     for s in STRATEGIES:
         cmd += ["--strategy", s]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -81,8 +84,10 @@ def _recompute(doc, req, steps, tok) -> dict:
     s["prefill_throughput"] = steps["prefill_tokens"].sum() / prefill_time
     s["decode_throughput"] = steps["decode_tokens"].sum() / decode_time
     s["padding_ratio"] = steps["padded_tokens"].sum() / (steps["real_tokens"] + steps["padded_tokens"]).sum()
-    budgeted = steps[steps["token_budget"].notna()]
-    s["token_budget_utilization"] = budgeted["real_tokens"].sum() / budgeted["token_budget"].sum()
+    # The run's max_batch_tokens, the same for every strategy; tokens beyond it count once.
+    budget = doc["config"]["scheduler"]["max_batch_tokens"]
+    assert (steps["token_budget"] == budget).all()
+    s["token_budget_utilization"] = sum(min(n, budget) for n in steps["real_tokens"]) / (budget * len(steps))
     w = steps["duration_s"].to_numpy()
     reserved, used = steps["kv_reserved_tokens"].to_numpy(), steps["kv_used_tokens"].to_numpy()
     s["kv_fragmentation"] = ((reserved - used) * w).sum() / (reserved * w).sum()
@@ -146,6 +151,7 @@ def test_packed_strategies_compute_no_padding_and_end_with_empty_kv(results):
     doc, tables = results
     for run in doc["runs"]:
         steps = tables["steps"][tables["steps"]["run"] == run["name"]]
+        assert set(steps["round"]) == {0} and run["rounds"] == [run["summary"]]
         if run["name"] != "static-padded":
             assert run["summary"]["padding_ratio"] == 0.0
             assert steps["padded_tokens"].sum() == 0

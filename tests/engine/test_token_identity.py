@@ -15,6 +15,7 @@ from tokbench.engine.policy import SchedulerConfig
 from tokbench.engine.reference import reference_tokens
 
 STRATEGIES = ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"]
+VARIANTS = ["continuous-paged", "tokenmaxxing-nochunk"]  # the ablation's intermediate steps
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +44,10 @@ def _serve(tiny_model, name, requests, **settings):
 
 def test_all_builtins_are_registered():
     assert set(STRATEGIES) <= set(builtin_names())
+    assert all(resolve(name).name == name for name in VARIANTS)
 
 
-@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("name", STRATEGIES + VARIANTS)
 def test_tokens_match_reference(tiny_model, workload, reference, name):
     rec = _serve(tiny_model, name, workload)
     assert rec.outputs == reference
@@ -63,7 +65,14 @@ def test_chunked_prefill_and_preemption_keep_tokens(tiny_model, workload, refere
     assert requests["preemptions"].sum() == steps["preemptions"].sum()
 
 
-@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("name", ["continuous-paged", "tokenmaxxing-nochunk"])
+def test_paged_variants_preempt_and_keep_tokens(tiny_model, workload, reference, name):
+    rec = _serve(tiny_model, name, workload, kv_budget_tokens=320, max_batch_tokens=40, watermark=0.0)
+    assert rec.tables()["steps"]["preemptions"].sum() > 0
+    assert rec.outputs == reference
+
+
+@pytest.mark.parametrize("name", STRATEGIES + VARIANTS)
 def test_online_arrivals_keep_tokens(tiny_model, workload, reference, name):
     online = [replace(r, arrival_s=0.01 * i) for i, r in enumerate(workload[:8])]
     rec = _serve(tiny_model, name, online)

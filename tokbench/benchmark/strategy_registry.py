@@ -12,12 +12,20 @@ from tokbench.engine.policy import Strategy
 from tokbench.errors import UserError
 
 _REGISTRY: dict[str, type[Strategy]] = {}
+_VARIANTS: set[str] = set()  # intermediate steps of an ablation: run by name, not with 'all'
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
     """Class decorator: make a strategy selectable by its `name`."""
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def register_variant(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator for a built-in's variant that isolates one of its ideas (tokbench run --ablation):
+    selectable by its `name`, left out of 'all'."""
+    _VARIANTS.add(cls.name)
+    return register(cls)
 
 
 def _load_builtin() -> None:
@@ -30,8 +38,9 @@ def _load_builtin() -> None:
 
 
 def builtin_names() -> list[str]:
+    """What 'all' runs: every registered strategy but the ablation variants."""
     _load_builtin()
-    return list(_REGISTRY)
+    return [name for name in _REGISTRY if name not in _VARIANTS]
 
 
 def _load_from_file(spec: str) -> type[Strategy]:

@@ -53,7 +53,8 @@ def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock |
         rec.step(plan, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
                  prepare_s=out.prepare_s,
                  kv_used=kv.used_tokens() + plan.real_tokens, kv_reserved=kv.reserved_tokens(),
-                 kv_capacity=kv.capacity, preemptions=strategy.num_preemptions - preempted_before)
+                 kv_capacity=kv.capacity, token_budget=strategy.config.max_batch_tokens,
+                 preemptions=strategy.num_preemptions - preempted_before)
         for chunk, token in zip(plan.chunks, out.tokens):
             seq = chunk.seq
             seq.num_computed += chunk.length

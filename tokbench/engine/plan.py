@@ -39,8 +39,6 @@ class StepPlan:
     layout: Layout
     # padded: the rectangle is len(chunks) x padded_len; every slot beyond a chunk's length is padding.
     padded_len: int = 0
-    # The strategy's per-step token capacity (for token_budget_utilization), if it has one.
-    token_budget: int | None = None
 
     def __post_init__(self) -> None:
         if not self.chunks:

@@ -30,11 +30,11 @@ class Recorder:
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
     def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, prepare_s: float, kv_used: int,
-             kv_reserved: int, kv_capacity: int, preemptions: int) -> None:
+             kv_reserved: int, kv_capacity: int, token_budget: int, preemptions: int) -> None:
         self.steps.append((
             len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, plan.kind, plan.layout,
             len(plan.chunks), plan.real_tokens, plan.padded_tokens, plan.prefill_tokens,
-            plan.decode_tokens, plan.token_budget, sum(c.samples for c in plan.chunks),
+            plan.decode_tokens, token_budget, sum(c.samples for c in plan.chunks),
             sum(c.length * (c.start + c.length) for c in plan.chunks), kv_used, kv_reserved, kv_capacity,
             sum(c.start + c.length for c in plan.chunks if c.length), preemptions,
         ))
@@ -49,10 +49,8 @@ class Recorder:
         self.outputs[r.request_id] = seq.output_ids
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        steps = pd.DataFrame(self.steps, columns=STEP_COLUMNS)
-        steps["token_budget"] = steps["token_budget"].astype("Int64")
         return {
-            "steps": steps,
+            "steps": pd.DataFrame(self.steps, columns=STEP_COLUMNS),
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
             "tokens": pd.DataFrame(self.tokens, columns=TOKEN_COLUMNS),

@@ -64,9 +64,11 @@ def summarize(requests: pd.DataFrame, steps: pd.DataFrame, tokens: pd.DataFrame,
     s["decode_throughput"] = _ratio(steps["decode_tokens"].sum(), (steps["duration_s"] * (1 - share)).sum())
     computed = steps["real_tokens"] + steps["padded_tokens"]
     s["padding_ratio"] = _ratio(steps["padded_tokens"].sum(), computed.sum())
-    budgeted = steps["token_budget"].notna()
-    s["token_budget_utilization"] = _ratio(steps.loc[budgeted, "real_tokens"].sum(),
-                                           steps.loc[budgeted, "token_budget"].astype(float).sum())
+    # The run's max_batch_tokens, the same for every strategy; tokens beyond it (a padded rectangle,
+    # a long prompt alone) do not count twice. Results written before it was so lack nothing: the
+    # column then held each strategy's own notion, and their stored summaries stand.
+    budget = steps["token_budget"].astype(float)
+    s["token_budget_utilization"] = _ratio(np.minimum(steps["real_tokens"], budget).sum(), budget.sum())
     dur = steps["duration_s"]
     s["kv_fragmentation"] = _ratio(((steps["kv_reserved_tokens"] - steps["kv_used_tokens"]) * dur).sum(),
                                    (steps["kv_reserved_tokens"] * dur).sum())

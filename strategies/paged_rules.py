@@ -1,0 +1,48 @@
+"""Rules the strategies on paged KV share: the admission watermark and newest-first preemption.
+
+Blocks are taken as a sequence's tokens reach them, so running sequences keep asking for more.
+A new request is admitted only while a watermark of free blocks stays for them to grow into; when
+blocks run out anyway, the newest running sequence gives its KV back and is recomputed later
+(vLLM's recompute preemption: nothing is lost, the oldest requests keep their progress).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from tokbench.engine.knobs import Knob
+from tokbench.engine.kv_base import PagedKVCache
+from tokbench.engine.policy import Strategy
+from tokbench.engine.sequence import Sequence
+
+WATERMARK = Knob("watermark", float, 0.01, "Fraction of KV blocks kept free when admitting new requests.",
+                 minimum=0.0, below=1.0)
+
+
+def watermark_blocks(strategy: Strategy) -> int:
+    kv: PagedKVCache = strategy.kv  # type: ignore[assignment]
+    return int(strategy.knob("watermark") * kv.num_blocks)
+
+
+def admits(kv: PagedKVCache, seq: Sequence, num_tokens: int, others_running: bool, keep_free: int) -> bool:
+    """Whether a new request may take blocks for its first `num_tokens` now: only while `keep_free` blocks
+    stay free, unless nothing else runs (then the head of the queue must go, or nothing ever would)."""
+    return not others_running or kv.num_free_blocks - kv.blocks_needed(seq, num_tokens) >= keep_free
+
+
+def make_room(strategy: Strategy, seq: Sequence, num_tokens: int, running: list[Sequence],
+              waiting: deque[Sequence], protected: set[int]) -> bool:
+    """Blocks for `seq`'s first `num_tokens`, preempting the newest running sequences not in `protected`
+    (those already scheduled this step) until they fit. False if `seq` itself had to be preempted.
+
+    `running` is in admission order; a victim leaves it and goes to the front of `waiting`."""
+    kv: PagedKVCache = strategy.kv  # type: ignore[assignment]
+    while not kv.allocate(seq, num_tokens):
+        # seq itself is unprotected, so a victim always exists.
+        victim = next(s for s in reversed(running) if s.seq_id not in protected)
+        running.remove(victim)
+        strategy.preempt(victim)
+        waiting.appendleft(victim)
+        if victim is seq:
+            return False
+    return True
