@@ -3,7 +3,18 @@
 import math
 import random
 
-from tokbench.metrics.intervals import estimate, ratio_estimate, ratio_verdict, t975
+import pytest
+
+from tokbench.metrics.intervals import (
+    difference_estimate,
+    estimate,
+    estimates_by_metric,
+    format_ratio,
+    ratio_estimate,
+    ratio_verdict,
+    t975,
+    unpaired_ratio_estimate,
+)
 
 
 def test_t_quantiles_match_the_table_and_approach_the_normal():
@@ -45,3 +56,34 @@ def test_lower_is_better_names_the_faster_side():
     r = ratio_estimate([50, 51, 49, 50], [100, 101, 99, 100])  # a's latency is half of b's
     assert "a beats b by 100%" in ratio_verdict("a", "b", r, higher_is_better=False, metric="p99 TTFT")
     assert "b beats a" in ratio_verdict("a", "b", r, higher_is_better=True)
+
+
+def test_unpaired_ratio_of_clearly_different_runs_excludes_a_tie():
+    a, b = [130, 128, 133, 131, 129], [100, 99, 101, 100, 102]
+    r = unpaired_ratio_estimate(a, b)
+    assert r.median == 130 / 100 and r.lo > 1 and r.n == 5
+    assert unpaired_ratio_estimate(a, a).excludes(1.0) is False
+    assert not unpaired_ratio_estimate([130], b).has_interval  # one round on a side: no interval
+
+
+def test_pairing_is_what_lets_shared_load_cancel():
+    load = [1.0, 2.0, 1.2, 1.8, 1.5]  # the machine slowed both runs of each round alike
+    a, b = [105 / f for f in load], [100 / f for f in load]
+    assert ratio_estimate(a, b).excludes(1.0) and not unpaired_ratio_estimate(a, b).excludes(1.0)
+
+
+def test_difference_handles_figures_that_are_zero():
+    padding_a, padding_b = [0.40, 0.41, 0.39], [0.0, 0.0, 0.0]
+    assert ratio_estimate(padding_b, padding_a).n == 0  # no ratio of a zero
+    d = difference_estimate(padding_a, padding_b, paired=True)
+    assert d.median == pytest.approx(-0.40) and d.hi < 0
+    u = difference_estimate(padding_a, padding_b, paired=False)
+    assert u.median == pytest.approx(-0.40) and u.hi < 0 and u.n == 3
+
+
+def test_every_metric_of_a_run_gets_its_estimate():
+    rounds = [{"x": 1.0, "y": 5.0}, {"x": 3.0, "y": None}, {"x": 2.0, "y": 7.0}]
+    e = estimates_by_metric(rounds)
+    assert e["x"].median == 2.0 and e["x"].n == 3 and e["y"].n == 2
+    assert format_ratio(ratio_estimate([2.0, 2.2], [1.0, 1.0])).startswith("2.10× (")
+    assert format_ratio(ratio_estimate([2.0], [1.0])) == "2.00×"

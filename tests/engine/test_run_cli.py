@@ -35,6 +35,7 @@ BAD = {
     "unknown model": (["--model", "gpt-9"], "--model 'gpt-9'"),
     "unknown workload": (["--workload", "no-such-preset"], "no-such-preset"),
     "bad threads": (["--threads", "0"], "--threads 0"),
+    "no rounds": (["--repeats", "0"], "--repeats 0 (repeats): must be at least 1"),
 }
 
 

@@ -59,13 +59,19 @@ def rewrite_results(src: Path, out: Path, change_steps=None) -> Path:
                          tables=tables, workload=Workload(res.doc["workload"]["name"], [], {})).parent
 
 
-def synthetic_results(out: Path, summaries: dict[str, dict]) -> Path:
-    """A results directory whose runs have exactly these summary values (tables are empty stubs)."""
+def synthetic_results(out: Path, summaries: dict[str, dict | list[dict]]) -> Path:
+    """A results directory whose runs have exactly these summary values (tables are empty stubs).
+
+    A list of dicts is a run's rounds (as --repeats writes them): its summary is their medians."""
+    from tokbench.metrics.rounds import aggregate
+
     runs = []
     for name, values in summaries.items():
-        summary = {key: 1.0 for key in REQUIRED_SUMMARY}
-        summary.update(values)
-        runs.append({"name": name, "backend": "tokbench", "strategy": name, "summary": summary})
+        rounds = [{**{key: 1.0 for key in REQUIRED_SUMMARY}, **v} for v in (values if isinstance(values, list)
+                                                                           else [values])]
+        summary, intervals = aggregate(rounds)
+        runs.append({"name": name, "backend": "tokbench", "strategy": name, "summary": summary, "rounds": rounds,
+                     "intervals": {k: e.to_dict() for k, e in intervals.items()}})
     tables = {
         "requests": [pd.DataFrame([[0, 0.0, 0.0, 0.1, 0.2, 4, 2, 0, name]], columns=[*REQUEST_COLUMNS, "run"])
                      for name in summaries],

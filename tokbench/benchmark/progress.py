@@ -10,11 +10,13 @@ Kind = Literal["note", "start", "step", "done", "failed"]
 
 @dataclass(frozen=True)
 class Progress:
-    kind: Kind  # note: a line about the setup; start/step/done/failed: one run's progress
-    run: str = ""  # the run's name (strategy or peer), with its round when repeated
-    done: int = 0  # requests finished so far
-    total: int = 0
+    kind: Kind  # note: a line for the reader (setup, noise); start/step/done/failed: one run's progress
+    run: str = ""  # the run's name (strategy or peer)
+    done: int = 0  # requests finished so far in this round
+    total: int = 0  # requests in a round
     message: str = ""
+    round: int = 0  # which round of the run, from 0 (tokbench run --repeats N)
+    rounds: int = 1
 
 
 OnProgress = Callable[[Progress], None]

@@ -1,23 +1,59 @@
-"""A finished benchmark as a Results value: the document results.json will hold, and the tables."""
+"""A finished benchmark as a Results value: the document results.json will hold, and the tables.
+
+Every round's records are kept: the tables carry a `round` column beside `run`. A run's entry holds
+`summary` (with repeats, the per-metric median over its rounds), `rounds` (each round's summary),
+`intervals` (per metric: median and 95% interval), `ratios` (this run ÷ each other run, round by
+round, for the figures strategies are compared on) and `noise` (per round: the machine's load and
+whether the run was disturbed). docs/results-format.md describes the layout.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from tokbench.benchmark.prepare import Prepared
+from tokbench.benchmark.strategy_run import RoundRun
 from tokbench.environment import describe_environment
+from tokbench.metrics.rounds import aggregate, paired_ratios
 from tokbench.results import Results
 from tokbench.results.format import TABLES
 from tokbench.results.table_columns import REQUIRED_COLUMNS
 
 
-def _table(runs, name: str) -> pd.DataFrame:
-    frames = [r.tables[name].assign(run=r.name) for r in runs if len(r.tables[name])]
+def round_tables(rounds: list[RoundRun], name: str) -> pd.DataFrame:
+    """One table of every round of one run, each row marked with its round (an empty table keeps its columns)."""
+    frames = [r.run.tables[name].assign(round=r.round) for r in rounds if len(r.run.tables[name])]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*REQUIRED_COLUMNS[name], "round"])
+
+
+def _table(runs: dict[str, list[RoundRun]], name: str) -> pd.DataFrame:
+    frames = [round_tables(rounds, name).assign(run=run) for run, rounds in runs.items()]
+    frames = [f for f in frames if len(f)]
     # An empty table keeps its columns (a peer backend has no steps).
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*REQUIRED_COLUMNS[name], "round"])
 
 
-def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[str]) -> Results:
+def _verification(rounds: list[RoundRun]) -> dict | None:
+    """Token identity of every round: the fewest matching requests of any round, every mismatch (with its round)."""
+    checks = [r.run.verification for r in rounds]
+    if any(v is None for v in checks):
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    return {"requests": checks[0]["requests"], "matching": min(v["matching"] for v in checks),
+            "mismatches": [{**m, "round": r.round} for r, v in zip(rounds, checks) for m in v["mismatches"]],
+            "rounds": len(checks)}
+
+
+def _entry(rounds: list[RoundRun], ratios: dict) -> dict:
+    summaries = [r.run.summary for r in rounds]
+    summary, intervals = aggregate(summaries)
+    return {**rounds[0].run.describe(), "summary": summary, "rounds": summaries,
+            "intervals": {k: e.to_dict() for k, e in intervals.items()}, "ratios": ratios,
+            "noise": [r.noise for r in rounds], "verification": _verification(rounds)}
+
+
+def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: list[str], notes: list[str]) -> Results:
     loaded, wl = p.loaded, p.workload
     config = {
         "model": {"spec": p.config.model.spec, "source": loaded.source, "dtype": str(p.dtype).removeprefix("torch."),
@@ -25,6 +61,7 @@ def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[
         "workload": {"spec": p.config.workload.spec, "options": p.config.workload.options.as_dict()},
         "seed": p.config.seed,
         "warmup": p.config.warmup,
+        "repeats": p.config.repeats,
         "scheduler": p.sched.to_dict(),
         "kv_sizing": p.gpu_budget.to_dict() if p.gpu_budget else
         {"source": "given" if p.config.scheduler.kv_budget_tokens else "default"},
@@ -32,15 +69,18 @@ def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[
         "cost_model": p.engine.cost.to_dict(),
         "peaks": p.peaks.to_dict(),
     }
+    ratios = paired_ratios({name: [r.run.summary for r in rounds] for name, rounds in runs.items()})
+    warnings = [r.noise["warning"] for rounds in runs.values() for r in rounds if r.noise["warning"]]
     doc = {
         "run_config": p.config.to_dict(),
         "config": config,
         "environment": {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()},
         "workload": {"name": wl.name, "num_requests": len(wl.requests), "offline": wl.is_offline,
                      "source": wl.source},
-        "runs": [r.describe() for r in runs],
+        "runs": [_entry(rounds, ratios[name]) for name, rounds in runs.items()],
         "failures": failures,
-        "notes": notes,
+        "notes": [*notes, *warnings],
     }
     tables = {name: _table(runs, name) for name in TABLES}
-    return Results(None, doc, **tables, outputs={r.name: r.outputs for r in runs}, workload=wl)
+    outputs = {name: rounds[0].run.outputs for name, rounds in runs.items()}  # greedy: every round's are alike
+    return Results(None, doc, **tables, outputs=outputs, workload=wl)

@@ -2,60 +2,137 @@
 
     from tokbench import RunConfig, WorkloadSettings, run_benchmark
     results = run_benchmark(RunConfig(workload=WorkloadSettings("high-variance"),
-                                      strategies=("tokenmaxxing", "continuous")))
-    results.summary_frame()          # one row per run, one column per metric
+                                      strategies=("tokenmaxxing", "continuous"), repeats=5))
+    results.summary_frame()          # one row per run, one column per metric (medians over rounds)
+
+With repeats, the workload is served `repeats` times per strategy. Each round runs every strategy
+once, in an order that rotates from round to round (round r starts at the r-th), so drift and bursts
+of load fall on every strategy alike; ratios between strategies are then taken round by round.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
 from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.model_cache import ModelCache
+from tokbench.benchmark.noise import add_round_slowdowns, round_record, warning
 from tokbench.benchmark.prepare import Prepared, prepare
 from tokbench.benchmark.progress import OnProgress, Progress, ignore
-from tokbench.benchmark.results_doc import benchmark_results
-from tokbench.benchmark.strategy_run import run_strategy
+from tokbench.benchmark.results_doc import benchmark_results, round_tables
+from tokbench.benchmark.strategy_run import RoundRun, run_strategy
 from tokbench.engine.memory_budget import oom_message
+from tokbench.environment import load_between, sample_load
 from tokbench.errors import UserError
-from tokbench.peers import run_peers
+from tokbench.peers import run_name, run_peers
 from tokbench.results import Results
 from tokbench.verify import compare_outputs, reference_outputs
 from tokbench.workload.notes import source_notes
 
-
-def _strategy_runs(p: Prepared, emit: OnProgress) -> tuple[list, list[str]]:
-    runs, failures = [], []
-    total = len(p.workload.requests)
-    for cls in p.strategies:
-        emit(Progress("start", cls.name, 0, total))
-        try:
-            runs.append(run_strategy(p.engine, cls, p.sched, p.workload, peaks=p.peaks, slo=p.slo,
-                                     warmup=p.config.warmup,
-                                     on_step=lambda done, n=cls.name: emit(Progress("step", n, done, total))))
-            emit(Progress("done", cls.name, total, total))
-        except torch.OutOfMemoryError as exc:
-            torch.cuda.empty_cache()
-            free = torch.cuda.mem_get_info(p.device)[0]
-            line = (oom_message(cls.name, p.gpu_budget, str(exc), free) if p.gpu_budget
-                    else f"{cls.name}: out of memory ({exc})")
-            failures.append(line)
-            emit(Progress("failed", cls.name, 0, total, line))
-    return runs, failures
+PEERS = "peers"  # the peer backends take one turn in each round's rotation, together
 
 
-def _peer_runs(p: Prepared, emit: OnProgress) -> list:
-    total = len(p.workload.requests)
-    return run_peers(p.peers, model_spec=p.config.model.spec, loaded=p.loaded, requests=p.workload.requests,
-                     sched=p.sched, cost=p.engine.cost, slo=p.slo, warmup=p.config.warmup, threads=p.threads,
-                     on_progress=lambda name, done: emit(Progress("step", name, done, total)))
+@dataclass
+class _Round:
+    """Where the benchmark is: which round, and how to tell the caller."""
+
+    p: Prepared
+    index: int
+    emit: OnProgress
+
+    def progress(self, kind, run: str, done: int = 0, message: str = "") -> None:
+        self.emit(Progress(kind, run, done, len(self.p.workload.requests), message, self.index, self.p.config.repeats))
+
+
+def rotation(units: list, round_index: int) -> list:
+    """The order of round `round_index`: the units, starting at the (round_index mod k)-th."""
+    start = round_index % len(units) if units else 0
+    return units[start:] + units[:start]
+
+
+def _strategy_round(at: _Round, cls, position: int) -> RoundRun | str:
+    """One strategy's turn in a round: its run and noise record, or a failure line (out of GPU memory)."""
+    p = at.p
+    at.progress("start", cls.name)
+    before = sample_load(p.device)
+    try:
+        run = run_strategy(p.engine, cls, p.sched, p.workload, peaks=p.peaks, slo=p.slo, warmup=p.config.warmup,
+                           on_step=lambda done: at.progress("step", cls.name, done))
+    except torch.OutOfMemoryError as exc:
+        torch.cuda.empty_cache()
+        free = torch.cuda.mem_get_info(p.device)[0]
+        line = (oom_message(cls.name, p.gpu_budget, str(exc), free) if p.gpu_budget
+                else f"{cls.name}: out of memory ({exc})")
+        at.progress("failed", cls.name, message=line)
+        return line
+    record = round_record(run.tables["steps"], load_between(before, sample_load(p.device)), at.index, position)
+    at.progress("done", cls.name, len(p.workload.requests))
+    return RoundRun(run, at.index, record)
+
+
+def _peer_round(at: _Round, position: int) -> list[RoundRun]:
+    p = at.p
+    before = sample_load(p.device)
+    runs = run_peers(rotation(p.peers, at.index), model_spec=p.config.model.spec, loaded=p.loaded,
+                     requests=p.workload.requests, sched=p.sched, cost=p.engine.cost, slo=p.slo,
+                     warmup=p.config.warmup, threads=p.threads,
+                     on_progress=lambda name, done: at.progress("step", name, done))
+    load = load_between(before, sample_load(p.device))
+    return [RoundRun(r, at.index, round_record(r.tables["steps"], load, at.index, position)) for r in runs]
+
+
+def _rounds(p: Prepared, emit: OnProgress) -> tuple[dict[str, list[RoundRun]], list[str]]:
+    """Every round of every strategy (and peer), by run name; one failure line per strategy that failed
+    (its rounds are dropped, and it sits out the rounds left)."""
+    units: list = list(p.strategies) + ([PEERS] if p.peers else [])
+    by_name: dict[str, list[RoundRun]] = {}
+    failures: list[str] = []
+    for index in range(p.config.repeats):
+        at = _Round(p, index, emit)
+        for position, unit in enumerate(rotation(units, index)):
+            done = _peer_round(at, position) if unit is PEERS else [_strategy_round(at, unit, position)]
+            for item in done:
+                if isinstance(item, str):
+                    failures.append(item if p.config.repeats == 1 else f"{item} (round {index + 1})")
+                    units.remove(unit)
+                    by_name.pop(unit.name, None)
+                    continue
+                by_name.setdefault(item.run.name, []).append(item)
+                item.noise["warning"] = warning(item.run.name, item.noise, p.config.repeats)
+                if item.noise["warning"]:
+                    emit(Progress("note", message=item.noise["warning"]))
+    order = [cls.name for cls in p.strategies] + [run_name(peer) for peer in p.peers]
+    return {name: by_name[name] for name in order if name in by_name}, failures
+
+
+def _compare_rounds(runs: dict[str, list[RoundRun]], repeats: int, emit: OnProgress) -> None:
+    """With repeats: each round's steps against the same steps in the fastest round. A round this shows
+    disturbed gets its warning now (again, completed, if it had one already)."""
+    for name, rounds in runs.items():
+        records = [r.noise for r in rounds]
+        add_round_slowdowns(records, round_tables(rounds, "steps"))
+        for record in records:
+            line = warning(name, record, repeats)
+            if line != record["warning"]:
+                record["warning"] = line
+                emit(Progress("note", message=line))
+
+
+def _verify(p: Prepared, runs: dict[str, list[RoundRun]], emit: OnProgress) -> None:
+    emit(Progress("note", message="verifying against the one-request-at-a-time fp32 CPU reference"))
+    reference = reference_outputs(p.loaded, p.workload.requests)
+    for rounds in runs.values():
+        for r in rounds:
+            r.run.verification = compare_outputs(reference, r.run.outputs)
 
 
 def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
                   models: ModelCache | None = None, wrap_runner: Callable | None = None) -> Results:
-    """Run every strategy (and peer) of `config` on one engine; UserError for anything the user can fix.
+    """Run every strategy (and peer) of `config` on one engine, `config.repeats` rounds; UserError for
+    anything the user can fix.
 
     A strategy that runs out of GPU memory is listed in `results.failures`; the others' results stand.
     `models` keeps the loaded model for the next call that needs the same one (sweeps).
@@ -69,13 +146,10 @@ def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
     notes = [f"workload: {note}" for note in source_notes(p.workload.source)]
     for note in notes:
         emit(Progress("note", message=note))
-    runs, failures = _strategy_runs(p, emit)
-    runs += _peer_runs(p, emit)
+    runs, failures = _rounds(p, emit)
     if not runs:
         raise UserError("; ".join(failures) or "nothing ran")
+    _compare_rounds(runs, config.repeats, emit)
     if config.verify:
-        emit(Progress("note", message="verifying against the one-request-at-a-time fp32 CPU reference"))
-        reference = reference_outputs(p.loaded, p.workload.requests)
-        for r in runs:
-            r.verification = compare_outputs(reference, r.outputs)
+        _verify(p, runs, emit)
     return benchmark_results(p, runs, failures, notes)

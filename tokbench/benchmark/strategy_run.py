@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -49,3 +49,13 @@ def run_strategy(engine: Engine, strategy: type[Strategy], config: SchedulerConf
     summary = summarize(tables["requests"], tables["steps"], tables["tokens"], cost=engine.cost,
                         peak_bandwidth=peaks.peak_bandwidth, peak_flops=peaks.peak_flops, slo=slo)
     return StrategyRun(strategy.name, strategy, config, tables, rec.outputs, summary)
+
+
+@dataclass
+class RoundRun:
+    """One round of a run (a strategy, or a peer backend's PeerRun): what it recorded, and its noise record
+    (benchmark/noise.py: the machine's load around it, and whether its steps ran slow)."""
+
+    run: StrategyRun | Any
+    round: int
+    noise: dict

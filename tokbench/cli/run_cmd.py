@@ -23,6 +23,8 @@ def run(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run configuration: a TOML/JSON file, or a results directory / results.json to run again; flags given here override it.")] = None,
     print_config: Annotated[bool, typer.Option("--print-config", help="Print the run configuration as TOML and exit (save it, edit it, pass it to --config).")] = False,
     strategy: Annotated[list[str], typer.Option("--strategy", "-s", help="Strategy name (repeatable), 'all', or path/to/file.py:Class.")] = ["all"],  # noqa: B006
+    ablation: Annotated[bool, typer.Option("--ablation", help="Run the ladder static-padded → continuous → continuous-paged → tokenmaxxing-nochunk → tokenmaxxing and report what each step changes.")] = False,
+    repeats: Annotated[int, typer.Option("--repeats", help="Serve the workload N times per strategy, in a rotating order; report medians with 95% intervals, and name a winner only where the interval excludes a tie.")] = 1,
     workload: Annotated[str, typer.Option("--workload", "-w", help="Workload preset name or trace/spec file.")] = "quick",
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset (tiny, llama-1b, llama-8b, qwen2.5-7b) or HF directory.")] = "tiny",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",

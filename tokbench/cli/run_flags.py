@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from tokbench.benchmark.ablation import STRATEGIES as LADDER
 from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.config_files import read_config_data
 from tokbench.benchmark.config_parse import merge_dotted
@@ -68,7 +69,8 @@ _ONE: dict[str, tuple[str | None, Callable]] = {
     "chunk_size": ("scheduler.knobs.chunk_size", int), "watermark": ("scheduler.knobs.watermark", float),
     "order": ("scheduler.knobs.order", str), "bin_tokens": ("scheduler.knobs.bin_tokens", int),
     "knob": (None, parse_knobs), "slo": (None, parse_slo),
-    "strategy": ("strategies", list), "backend": ("backends", list),
+    "strategy": ("strategies", list), "ablation": ("strategies", lambda on: list(LADDER) if on else None),
+    "backend": ("backends", list),
     "seed": ("seed", int), "warmup": ("warmup", bool), "verify": ("verify", bool),
     "save_outputs": ("save_outputs", bool), "repeats": ("repeats", int), "out": ("out", str),
 }
@@ -79,6 +81,8 @@ def config_from_flags(given: dict[str, Any], config_file: str | None = None) -> 
     unknown = sorted(set(given) - set(_ONE))
     if unknown:
         raise ValueError(f"flags without a config key: {unknown}")  # a programming error, not the user's
+    if given.get("ablation") and given.get("strategy"):
+        raise UserError("--ablation runs the ladder's strategies (" + ", ".join(LADDER) + "); drop --strategy")
     base = read_config_data(config_file) if config_file else {}
     where = config_file or "the command line"
     dotted: dict[str, Any] = {}
@@ -87,6 +91,8 @@ def config_from_flags(given: dict[str, Any], config_file: str | None = None) -> 
         if value is None:
             continue
         converted = convert(value)
+        if converted is None:
+            continue
         if key is None:
             dotted.update(converted)
         else:

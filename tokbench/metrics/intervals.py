@@ -96,6 +96,54 @@ def ratio_estimate(numerators, denominators) -> Estimate:
     return Estimate(med, math.exp(mean - half), math.exp(mean + half), len(ratios))
 
 
+def _welch(a: list[float], b: list[float]) -> tuple[float, float]:
+    """mean(a) − mean(b) and the half-width of its 95% Welch interval (unequal variances, n ≥ 2 each)."""
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    diff, se = statistics.fmean(a) - statistics.fmean(b), math.sqrt(va + vb)
+    if se == 0:
+        return diff, 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))  # Welch-Satterthwaite
+    return diff, t975(max(1, math.floor(df))) * se
+
+
+def unpaired_ratio_estimate(numerators, denominators) -> Estimate:
+    """Ratio of two runs whose rounds are not paired (different benchmarks, e.g. two results directories):
+    the ratio of their medians, with a 95% Welch interval for the ratio of their geometric means."""
+    xs, ys = ([v for v in _clean(values) if v > 0] for values in (numerators, denominators))
+    if not xs or not ys:
+        return NO_DATA
+    med = statistics.median(xs) / statistics.median(ys)
+    n = min(len(xs), len(ys))
+    if n < 2:
+        return Estimate(med, float("nan"), float("nan"), n)
+    diff, half = _welch([math.log(x) for x in xs], [math.log(y) for y in ys])
+    return Estimate(med, math.exp(diff - half), math.exp(diff + half), n)
+
+
+def difference_estimate(before, after, *, paired: bool) -> Estimate:
+    """after − before, for figures that may be zero (padding, preemptions) where a ratio cannot be taken:
+    per round when paired (the median difference, a t-interval of the differences), else the difference
+    of the medians with a 95% Welch interval for the difference of means."""
+    a, b = list(before), list(after)
+    if paired and len(a) == len(b):
+        keep = [(x, y) for x, y in zip(a, b) if _clean([x]) and _clean([y])]
+        return estimate([float(y) - float(x) for x, y in keep])
+    xs, ys = _clean(a), _clean(b)
+    if not xs or not ys:
+        return NO_DATA
+    med, n = statistics.median(ys) - statistics.median(xs), min(len(xs), len(ys))
+    if n < 2:
+        return Estimate(med, float("nan"), float("nan"), n)
+    diff, half = _welch(ys, xs)
+    return Estimate(med, diff - half, diff + half, n)
+
+
+def estimates_by_metric(rounds: list[dict]) -> dict[str, Estimate]:
+    """Each metric of a run measured in rounds (one summary dict per round): its median and interval."""
+    names = dict.fromkeys(k for summary in rounds for k in summary)
+    return {k: estimate([summary.get(k) for summary in rounds]) for k in names}
+
+
 def format_estimate(e: Estimate, fmt: str = "{:,.1f}") -> str:
     """'1,234.5 ± 2.1%' (n ≥ 2) or '1,234.5' (one round)."""
     if math.isnan(e.median):
@@ -104,6 +152,13 @@ def format_estimate(e: Estimate, fmt: str = "{:,.1f}") -> str:
     if e.has_interval:
         text += f" ± {100 * e.relative_half_width:.1f}%"
     return text
+
+
+def format_ratio(e: Estimate) -> str:
+    """'1.36× (1.21–1.52)' (n ≥ 2), '1.36×' (one round, or every round alike)."""
+    if e.n == 0:
+        return "–"
+    return f"{e.median:.2f}× ({e.lo:.2f}–{e.hi:.2f})" if e.has_interval and e.half_width > 0 else f"{e.median:.2f}×"
 
 
 def ratio_verdict(name_a: str, name_b: str, ratio: Estimate, *, higher_is_better: bool = True,

@@ -24,14 +24,33 @@ from tokbench.results.table_columns import REQUIRED_COLUMNS, rows_of
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run (a strategy on a backend) of a results file, with its rows of each table."""
+    """One run (a strategy on a backend) of a results file, with its rows of each table (every round's,
+    told apart by the `round` column)."""
 
     name: str
-    info: dict  # the run's entry in results.json: backend, strategy, kv_layout, knobs, verification
-    summary: dict
+    info: dict  # the run's entry in results.json: backend, strategy, kv_layout, knobs, rounds, verification
+    summary: dict  # with repeats, the per-metric median over rounds
     requests: pd.DataFrame
     steps: pd.DataFrame
     tokens: pd.DataFrame
+
+    @property
+    def rounds(self) -> list[dict]:
+        """Each round's own summary (results written before rounds existed: the one summary)."""
+        return self.info.get("rounds") or [self.summary]
+
+    @property
+    def typical_round(self) -> int:
+        """The round whose output throughput is nearest the median: the one to draw when only one fits."""
+        values = [r.get("output_throughput") for r in self.rounds]
+        known = [(abs(v - self.summary.get("output_throughput", v)), i) for i, v in enumerate(values) if v is not None]
+        return min(known)[1] if known else 0
+
+    def of_round(self, index: int) -> "RunResult":
+        """This run with the rows of one round only."""
+        pick = {t: getattr(self, t) for t in TABLES}
+        pick = {t: df[df["round"] == index].reset_index(drop=True) for t, df in pick.items()}
+        return RunResult(self.name, self.info, self.rounds[index], **pick)
 
 
 @dataclass(frozen=True)
@@ -119,10 +138,12 @@ def _read_table(file: Path, table: str, fmt: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow and the csv parser raise many types for a damaged file
         raise UserError(f"{file}: cannot read the {table} table ({type(exc).__name__}: {exc})") from None
     if df.empty and not len(df.columns):
-        return pd.DataFrame(columns=[*REQUIRED_COLUMNS[table]])
+        return pd.DataFrame(columns=[*REQUIRED_COLUMNS[table], "round"])
     missing = [c for c in REQUIRED_COLUMNS[table] if c not in df.columns]
     if missing:
         raise UserError(f"{file}: the {table} table lacks column(s) {', '.join(missing)}")
+    if "round" not in df.columns:  # written before repeats: every row is of the one round
+        df["round"] = 0
     return df
 
 

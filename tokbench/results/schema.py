@@ -23,6 +23,9 @@ _STRING_OR_NULL = {"type": ["string", "null"]}
 _INT_OR_NULL = {"type": ["integer", "null"]}
 _OBJECT = {"type": "object"}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_ESTIMATE = {"type": "object", "required": ["median", "lo", "hi", "n"],
+             "properties": {"median": _NUMBER_OR_NULL, "lo": _NUMBER_OR_NULL, "hi": _NUMBER_OR_NULL,
+                            "n": {"type": "integer", "minimum": 0}}}
 
 # Every field is present; null means "not known on this machine" (e.g. driver on a CPU run).
 _ENVIRONMENT = {
@@ -66,6 +69,7 @@ RESULTS_SCHEMA: dict = {
                 "workload": _OBJECT,
                 "seed": {"type": "integer"},
                 "warmup": {"type": "boolean"},
+                "repeats": {"type": "integer", "minimum": 1},
                 "scheduler": _OBJECT,
                 "slo": _OBJECT,
                 "cost_model": _OBJECT,
@@ -96,9 +100,30 @@ RESULTS_SCHEMA: dict = {
                     "knobs": _OBJECT,
                     "summary": {
                         "type": "object",
+                        "description": "With repeats, each metric's median over the rounds.",
                         "required": list(REQUIRED_SUMMARY),
                         "additionalProperties": {"type": ["number", "null"]},
                         "properties": {name: _NUMBER_OR_NULL for name in REQUIRED_SUMMARY},
+                    },
+                    "rounds": {
+                        "type": "array",
+                        "description": "Each round's own summary, in round order (--repeats N).",
+                        "items": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+                    },
+                    "intervals": {
+                        "type": "object",
+                        "description": "Per metric: median over rounds and 95% interval (null with one round).",
+                        "additionalProperties": _ESTIMATE,
+                    },
+                    "ratios": {
+                        "type": "object",
+                        "description": "This run ÷ each other run of the benchmark, round by round, per metric.",
+                        "additionalProperties": {"type": "object", "additionalProperties": _ESTIMATE},
+                    },
+                    "noise": {
+                        "type": "array",
+                        "description": "Per round: the machine's load around it and whether it was disturbed.",
+                        "items": {"type": "object", "required": ["round", "warning"]},
                     },
                     "verification": {"type": ["object", "null"]},
                 },
