@@ -1,4 +1,7 @@
-"""`tokbench compare A B`: per-metric deltas of B (candidate) against A (reference), terminal and markdown."""
+"""`tokbench compare A B`: per-metric changes of B (candidate) against A (reference), terminal and markdown.
+
+With repeats on both sides each change gets a 95% interval and a verdict only where the interval
+excludes no change (tokbench/report/compare.py); with single runs, plain deltas and no verdict."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from rich.console import Console
 from tokbench.atomic import atomic_write_text
 from tokbench.cli.app import app
 from tokbench.errors import UserError
-from tokbench.report.compare import delta_table, deltas, metrics_to_compare
+from tokbench.report.compare import delta_table, deltas, metrics_to_compare, verdict_line
+from tokbench.report.evidence import Measured
 from tokbench.report.markdown import markdown_table
 from tokbench.report.terminal import console_for_tables, print_table
 from tokbench.results import Results, RunResult, load_results
@@ -62,10 +66,10 @@ def compare(
     run: Annotated[Optional[list[str]], typer.Option("--run", "-r", help="Compare only this run name (repeatable).")] = None,
     metric: Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Show only this summary metric (repeatable).")] = None,
     all_metrics: Annotated[bool, typer.Option("--all", help="Every summary metric, not just the key ones.")] = False,
-    tolerance: Annotated[float, typer.Option(help="Relative change below which B counts as the same as A.")] = 0.01,
+    tolerance: Annotated[float, typer.Option(help="A significant relative change below this counts as the same.")] = 0.01,
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the tables as markdown to this file ('-' for stdout).")] = None,
 ) -> None:
-    """Per-metric table of deltas: value in A and B, change, relative change, better or worse."""
+    """Per-metric table: value in A and B, change, relative change, and (with repeats) better or worse."""
     if not 0 <= tolerance < 1:
         raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
@@ -78,16 +82,15 @@ def compare(
         if unknown:
             raise UserError(f"--metric {', '.join(unknown)}: not a summary metric of both runs "
                             f"(known: {', '.join(sorted(run_a.summary))})")
-        rows = deltas(run_a.summary, run_b.summary, names, tolerance)
-        label_a, label_b = f"A: {run_a.name}", f"B: {run_b.name}"
-        table = delta_table(rows, label_a, label_b)
+        a_side = Measured.of(run_a.name, run_a.info, ra.path.resolve())
+        b_side = Measured.of(run_b.name, run_b.info, rb.path.resolve())
+        rows = deltas(a_side, b_side, names, tolerance)
+        table = delta_table(rows, f"A: {run_a.name}", f"B: {run_b.name}")
         title = (f"{run_a.name}: {ra.path.parent.name} → {rb.path.parent.name}" if run_a.name == run_b.name
                  else f"{ra.path.parent.name}:{run_a.name} → {rb.path.parent.name}:{run_b.name}")
-        worse = [d.metric for d in rows if d.verdict == "worse"]
-        better = [d.metric for d in rows if d.verdict == "better"]
         print_table(table, title, console, styles=[ROW_STYLE.get(d.verdict) for d in rows])
-        verdict = f"B is better on {len(better)} and worse on {len(worse)} of {len(rows)} metrics"
-        console.print(verdict + (f" (worse: {', '.join(worse)})" if worse else ""))
+        verdict = verdict_line(rows)
+        console.print(verdict)
         sections.append(f"### {title}\n\n{markdown_table(table)}\n\n{verdict}.\n")
     if markdown is not None:
         text = f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections)

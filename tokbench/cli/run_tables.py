@@ -1,6 +1,8 @@
-"""The rich tables `tokbench run` prints: a summary per strategy and the token-identity check.
+"""The rich tables `tokbench run` prints: a summary per strategy, the verdicts, and the token-identity check.
 
-Metrics are rows and runs are columns, so four or five runs fit an 80-column terminal.
+Metrics are rows and runs are columns. With repeats a cell is the median over rounds ± the half-width
+of its 95% interval (as a share of the median); the verdicts below the table name a winner only
+where a ratio's interval excludes a tie (tokbench/report/evidence.py).
 """
 
 from __future__ import annotations
@@ -10,23 +12,33 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-# (label, summary key, format): "n" number, "pct" a fraction shown as %, "int" a count
+from tokbench.metrics.intervals import Estimate, format_ratio
+from tokbench.report.ablation import ablation_table, attribution, ladder
+from tokbench.report.evidence import Measured, baseline_of, ratio_between, throughput_verdicts
+from tokbench.report.terminal import console_for_tables, print_table
+
+# (label, summary key, format): "n" number, "n2" two decimals, "pct" a fraction shown as %, "int" a count
 SUMMARY_ROWS = [
     ("output tok/s", "output_throughput", "n"),
     ("total tok/s", "total_token_throughput", "n"),
     ("requests/s", "request_throughput", "n2"),
     ("prefill tok/s", "prefill_throughput", "n"),
     ("decode tok/s", "decode_throughput", "n"),
-    ("TTFT p50 / p99 ms", ("median_ttft_ms", "p99_ttft_ms"), "n"),
-    ("TPOT p50 / p99 ms", ("median_tpot_ms", "p99_tpot_ms"), "n2"),
-    ("ITL p50 / p99 ms", ("median_itl_ms", "p99_itl_ms"), "n2"),
-    ("E2E p50 / p99 ms", ("median_e2el_ms", "p99_e2el_ms"), "n"),
+    ("TTFT p50 ms", "median_ttft_ms", "n"),
+    ("TTFT p99 ms", "p99_ttft_ms", "n"),
+    ("TPOT p50 ms", "median_tpot_ms", "n2"),
+    ("TPOT p99 ms", "p99_tpot_ms", "n2"),
+    ("ITL p50 ms", "median_itl_ms", "n2"),
+    ("E2E p50 ms", "median_e2el_ms", "n"),
+    ("E2E p99 ms", "p99_e2el_ms", "n"),
     ("padding", "padding_ratio", "pct"),
     ("KV fragmentation", "kv_fragmentation", "pct"),
+    ("peak KV tokens", "peak_kv_reserved_tokens", "int"),
     ("token budget util", "token_budget_utilization", "pct"),
     ("mean batch", "mean_batch_size", "n"),
     ("preemptions", "preemptions", "int"),
-    ("MBU / MFU", ("mbu", "mfu"), "pct"),
+    ("MBU", "mbu", "pct"),
+    ("MFU", "mfu", "pct"),
 ]
 
 
@@ -36,27 +48,44 @@ def _fmt(value, kind: str) -> str:
     if kind == "pct":
         return f"{100 * value:.1f}%"
     if kind == "int":
-        return f"{int(value):,}"
+        return f"{value:,.0f}"
     return f"{value:,.{2 if kind == 'n2' else 1}f}"
 
 
-def _cell(summary: dict, key, kind: str) -> str:
-    keys = key if isinstance(key, tuple) else (key,)
-    return " / ".join(_fmt(summary.get(k), kind) for k in keys)
+def _cell(e: Estimate, kind: str) -> str:
+    """The median, and ± its interval's half-width as a share of it (none when every round agreed)."""
+    text = _fmt(e.median, kind)
+    if e.has_interval and e.half_width > 0 and text != "–":
+        text += f" ±{100 * e.relative_half_width:.0f}%" if e.median else f" ±{_fmt(e.half_width, kind)}"
+    return text
 
 
 def print_summary(runs: list[dict]) -> None:
-    """`runs`: the run entries of results.json (name, summary, ...)."""
-    table = Table(title="tokbench run: summary", title_justify="left")
+    """`runs`: the run entries of results.json (name, summary, rounds, ...), all of one benchmark."""
+    measured = [Measured.of(r["name"], r, source="this run") for r in runs]
+    n = max((m.n for m in measured), default=1)
+    title = ("tokbench run: summary" if n == 1 else
+             f"tokbench run: median of {n} rounds ± half-width of the 95% interval")
+    table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in runs:
         table.add_column(r["name"], justify="right")
     for label, key, kind in SUMMARY_ROWS:
-        table.add_row(label, *(_cell(r["summary"], key, kind) for r in runs))
-    base = runs[0]["summary"]["output_throughput"] if runs else float("nan")
-    table.add_row(f"output vs {runs[0]['name']}" if runs else "",
-                  *(f"{r['summary']['output_throughput'] / base:.2f}x" if base else "–" for r in runs))
-    Console().print(table)
+        table.add_row(label, *(_cell(m.estimate(key), kind) for m in measured))
+    if n > 1:
+        table.add_row("rounds", *(str(m.n) for m in measured))
+    base = baseline_of(measured)
+    if base is not None:
+        ratios = ("1" if m is base else format_ratio(ratio_between(m, base, "output_throughput")) for m in measured)
+        table.add_row(f"output ÷ {base.label}", *ratios)
+    console = console_for_tables()
+    console.print(table)
+    for line in throughput_verdicts(measured):
+        console.print(line, soft_wrap=True)
+    steps = ladder(measured)
+    if steps:
+        print_table(ablation_table(steps), "ablation: each step ÷ the one before (95% interval)", console)
+        console.print(attribution(steps), soft_wrap=True)
 
 
 def print_verification(runs: list[dict]) -> None:
@@ -67,6 +96,9 @@ def print_verification(runs: list[dict]) -> None:
         v = r["verification"]
         first = v["mismatches"][0] if v["mismatches"] else None
         where = f"request {first['request_id']} at output token {first['first_divergence']}" if first else "–"
+        if first and "round" in first:
+            where += f" (round {first['round'] + 1})"
         status = "[green]" if not first else "[red]"
-        table.add_row(r["name"], f"{status}{v['matching']}/{v['requests']}", where)
+        each = f" in each of {v['rounds']} rounds" if v.get("rounds") and not first else ""
+        table.add_row(r["name"], f"{status}{v['matching']}/{v['requests']}{each}", where)
     Console().print(table)

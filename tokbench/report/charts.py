@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tokbench.metrics.intervals import estimate
 from tokbench.metrics.summary import latency_columns
 from tokbench.report.collect import LabelledRun
 from tokbench.report.figure import Chart, colors, new_figure, to_png
@@ -13,13 +14,36 @@ THROUGHPUTS = ("output_throughput", "total_token_throughput", "prefill_throughpu
 EFFICIENCY = ("padding_ratio", "kv_fragmentation", "kv_utilization", "token_budget_utilization")
 
 
+ONE_ROUND = " With repeats, each run is drawn from one round: the one nearest its median output throughput."
+
+
+def _repeated(runs: list[LabelledRun]) -> bool:
+    return any(len(r.run.rounds) > 1 for r in runs)
+
+
+def _typical(r: LabelledRun):
+    """The run's tables of one round (its typical one): rounds restart the clock, so they do not overlay."""
+    return r.run.of_round(r.run.typical_round) if len(r.run.rounds) > 1 else r.run
+
+
+def _error_bars(runs: list[LabelledRun], metric: str, scale: float) -> np.ndarray:
+    """Distance from each median to its 95% interval's ends (0 without an interval), for matplotlib's yerr."""
+    out = np.zeros((2, len(runs)))
+    for i, r in enumerate(runs):
+        e = estimate([s.get(metric) for s in r.run.rounds])
+        if e.has_interval:
+            out[:, i] = [max(0.0, e.median - e.lo) * scale, max(0.0, e.hi - e.median) * scale]
+    return out
+
+
 def _bars(runs: list[LabelledRun], metrics: tuple[str, ...], scale: float = 1.0):
     labels = [r.label for r in runs]
     palette = colors(labels)
     fig, axes = new_figure(len(metrics))
     for ax, metric in zip(axes[0], metrics):
         values = [np.nan if r.summary.get(metric) is None else r.summary[metric] * scale for r in runs]
-        bars = ax.bar(range(len(runs)), np.nan_to_num(values), color=[palette[x] for x in labels])
+        bars = ax.bar(range(len(runs)), np.nan_to_num(values), color=[palette[x] for x in labels],
+                      yerr=_error_bars(runs, metric, scale), capsize=3)
         ax.bar_label(bars, labels=["–" if np.isnan(v) else f"{v:,.1f}" for v in values], fontsize=8)
         info = metric_info(metric)
         ax.set_title(info.label, fontsize=10)
@@ -30,7 +54,8 @@ def _bars(runs: list[LabelledRun], metrics: tuple[str, ...], scale: float = 1.0)
 
 def throughput_chart(runs: list[LabelledRun]) -> Chart:
     return Chart("throughput", "Throughput by strategy", "Tokens per second; higher is better. Prefill and "
-                 "decode split each step's time by its share of prefill and decode tokens.",
+                 "decode split each step's time by its share of prefill and decode tokens."
+                 + (" Bars are medians over rounds; whiskers their 95% intervals." if _repeated(runs) else ""),
                  to_png(_bars(runs, THROUGHPUTS)))
 
 
@@ -45,7 +70,7 @@ def latency_cdf_chart(runs: list[LabelledRun]) -> Chart:
     fig, axes = new_figure(3)
     for ax, (col, title) in zip(axes[0], (("ttft", "TTFT"), ("tpot", "TPOT"), ("e2el", "E2E latency"))):
         for r in runs:
-            ms = np.sort(latency_columns(r.run.requests)[col].dropna().to_numpy() * 1000.0)
+            ms = np.sort(latency_columns(_typical(r).requests)[col].dropna().to_numpy() * 1000.0)
             if ms.size:
                 ax.step(ms, np.arange(1, ms.size + 1) / ms.size, where="post", label=r.label,
                         color=palette[r.label])
@@ -55,7 +80,8 @@ def latency_cdf_chart(runs: list[LabelledRun]) -> Chart:
         ax.set_ylim(0, 1.02)
     axes[0][0].legend(fontsize=8)
     return Chart("latency_cdf", "Latency distributions", "Each curve is the fraction of requests served within "
-                 "a latency; further left (and steeper) is better.", to_png(fig))
+                 "a latency; further left (and steeper) is better." + (ONE_ROUND if _repeated(runs) else ""),
+                 to_png(fig))
 
 
 def _with_steps(runs: list[LabelledRun]) -> list[LabelledRun]:
@@ -68,7 +94,7 @@ def _over_time(runs: list[LabelledRun], columns: tuple[tuple[str, str, str], ...
     fig, axes = new_figure(len(columns), width=6.0)
     for ax, (col, title, ylabel) in zip(axes[0], columns):
         for r in _with_steps(runs):
-            steps = r.run.steps
+            steps = _typical(r).steps
             ax.plot(steps["start_s"], steps[col], label=r.label, color=palette[r.label], linewidth=1.0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("time since start (s)")
@@ -84,7 +110,8 @@ def kv_batch_chart(runs: list[LabelledRun]) -> Chart | None:
                             ("kv_reserved_tokens", "KV token slots reserved", "token slots"),
                             ("batch_size", "Batch size", "sequences in the step")))
     return Chart("kv_batch_time", "KV usage and batch size over time", "Per step. Reserved above used is "
-                 "fragmentation; a run that ends further left finished the workload sooner.", to_png(fig))
+                 "fragmentation; a run that ends further left finished the workload sooner."
+                 + (ONE_ROUND if _repeated(runs) else ""), to_png(fig))
 
 
 def step_mix_chart(runs: list[LabelledRun]) -> Chart | None:
@@ -95,7 +122,7 @@ def step_mix_chart(runs: list[LabelledRun]) -> Chart | None:
     nrows = -(-len(runs) // ncols)
     fig, axes = new_figure(ncols, nrows, width=4.2, height=2.8)
     for ax, r in zip(axes.flat, runs):
-        s = r.run.steps
+        s = _typical(r).steps
         ax.stackplot(s["step"], s["prefill_tokens"], s["decode_tokens"], s["padded_tokens"],
                      labels=("prefill", "decode", "padding"), colors=("#4C72B0", "#55A868", "#C8C8C8"),
                      step="post")
@@ -106,7 +133,7 @@ def step_mix_chart(runs: list[LabelledRun]) -> Chart | None:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8, loc="upper right")
     return Chart("step_mix", "Prefill–decode mix per step", "Tokens computed in each step: prefill, decode, and "
-                 "padding (computed but wasted).", to_png(fig))
+                 "padding (computed but wasted)." + (ONE_ROUND if _repeated(runs) else ""), to_png(fig))
 
 
 def all_charts(runs: list[LabelledRun]) -> list[Chart]:

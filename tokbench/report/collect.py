@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from tokbench.report.evidence import Measured
 from tokbench.results.loader import Results, RunResult
 
 
@@ -17,6 +18,11 @@ class LabelledRun:
     @property
     def summary(self) -> dict:
         return self.run.summary
+
+    @property
+    def measured(self) -> Measured:
+        """Its rounds as evidence; runs of one results file pair round by round."""
+        return Measured.of(self.label, self.run.info, self.source.path or id(self.source))
 
 
 def collect_runs(results: list[Results]) -> list[LabelledRun]:

@@ -1,12 +1,20 @@
-"""Per-metric deltas between two runs: B (the candidate) against A (the reference)."""
+"""Per-metric changes between two runs: B (the candidate) against A (the reference), judged on evidence.
+
+Each metric's change is B − A with a 95% interval (tokbench/metrics/intervals.py): round by round
+when both runs come from the same benchmark, else from each run's own rounds. A change is "better"
+or "worse" only where its interval excludes zero; a significant change smaller than the tolerance is
+"same". With a single round on either side there is no interval, and no verdict: the change is shown
+as a plain delta.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from tokbench.metrics.intervals import Estimate, difference_estimate
+from tokbench.report.evidence import Measured
 from tokbench.report.metric_info import HIGHER, format_value, metric_info
-from tokbench.report.tables import TextTable
+from tokbench.report.tables import TextTable, estimate_cell
 
 # What `tokbench compare` shows unless --all: the figures a reader decides on.
 KEY_METRICS = (
@@ -16,43 +24,44 @@ KEY_METRICS = (
     "kv_fragmentation", "kv_utilization", "token_budget_utilization", "preemptions", "peak_kv_memory_bytes",
     "num_steps", "mean_batch_size",
 )
+NO_VERDICT = "no significant difference"
+SINGLE_ROUND = "one round on a side: deltas only, no verdict (run both with --repeats N to judge)"
 
 
 @dataclass(frozen=True)
 class Delta:
     metric: str
-    a: float | None
-    b: float | None
-    verdict: str  # "better", "worse", "same", or "" when the metric has no better direction or no value
-
-    @property
-    def change(self) -> float | None:
-        return None if _missing(self.a) or _missing(self.b) else self.b - self.a
+    a: Estimate
+    b: Estimate
+    change: Estimate  # B − A
+    verdict: str  # "better", "worse", "same", NO_VERDICT, or "" (no interval, no better direction, no value)
 
     @property
     def relative(self) -> float | None:
-        change = self.change
-        if change is None or self.a == 0:
+        if self.change.n == 0 or not self.a.median or self.a.median != self.a.median:
             return None
-        return change / abs(self.a)
+        return self.change.median / abs(self.a.median)
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def judge(a: float | None, b: float | None, better: str | None, tolerance: float) -> str:
-    """better/worse/same for B against A; a relative change within `tolerance` is "same"."""
-    if _missing(a) or _missing(b) or better is None:
+def judge(change: Estimate, a_median: float, better: str | None, tolerance: float) -> str:
+    """better/worse/same/no significant difference for B against A; "" when it cannot be judged."""
+    if better is None or not change.has_interval:
         return ""
-    if a == b or (a != 0 and abs(b - a) / abs(a) <= tolerance):
+    if not change.excludes(0.0):
+        return NO_VERDICT
+    if a_median and abs(change.median) / abs(a_median) <= tolerance:
         return "same"
-    return "better" if (b > a) == (better == HIGHER) else "worse"
+    return "better" if (change.median > 0) == (better == HIGHER) else "worse"
 
 
-def deltas(a: dict, b: dict, metrics: list[str], tolerance: float) -> list[Delta]:
-    return [Delta(m, a.get(m), b.get(m), judge(a.get(m), b.get(m), metric_info(m).better, tolerance))
-            for m in metrics]
+def deltas(a: Measured, b: Measured, metrics: list[str], tolerance: float) -> list[Delta]:
+    paired = a.source == b.source and a.n == b.n
+    out = []
+    for m in metrics:
+        change = difference_estimate([r.get(m) for r in a.rounds], [r.get(m) for r in b.rounds], paired=paired)
+        ea = a.estimate(m)
+        out.append(Delta(m, ea, b.estimate(m), change, judge(change, ea.median, metric_info(m).better, tolerance)))
+    return out
 
 
 def metrics_to_compare(a: dict, b: dict, chosen: list[str] | None, everything: bool) -> list[str]:
@@ -69,15 +78,31 @@ def _signed(metric: str, change: float) -> str:
     return ("+" if change >= 0 else "-") + format_value(metric, abs(change))
 
 
+def _change_cell(metric: str, e: Estimate) -> str:
+    if e.n == 0 or e.median != e.median:
+        return "–"
+    text = _signed(metric, e.median)
+    return f"{text} [{_signed(metric, e.lo)}, {_signed(metric, e.hi)}]" if e.has_interval else text
+
+
 def delta_table(rows: list[Delta], a_label: str, b_label: str) -> TextTable:
+    judged = any(d.change.has_interval for d in rows)
     body = []
     for d in rows:
-        change, rel = d.change, d.relative
-        body.append([
-            d.metric,
-            format_value(d.metric, d.a), format_value(d.metric, d.b),
-            "–" if change is None else _signed(d.metric, change),
-            "–" if rel is None else f"{100 * rel:+.1f}%",
-            d.verdict or "–",
-        ])
-    return TextTable(["metric", a_label, b_label, "change", "relative", "B vs A"], body)
+        rel = d.relative
+        row = [d.metric, estimate_cell(d.metric, d.a), estimate_cell(d.metric, d.b), _change_cell(d.metric, d.change),
+               "–" if rel is None else f"{100 * rel:+.1f}%"]
+        body.append(row + [d.verdict or "–"] if judged else row)
+    header = ["metric", a_label, b_label, "change (95% interval)" if judged else "change", "relative"]
+    return TextTable(header + ["B vs A"] if judged else header, body)
+
+
+def verdict_line(rows: list[Delta]) -> str:
+    if not any(d.change.has_interval for d in rows):
+        return SINGLE_ROUND
+    worse = [d.metric for d in rows if d.verdict == "worse"]
+    better = [d.metric for d in rows if d.verdict == "better"]
+    n = max(d.change.n for d in rows)
+    line = (f"B is better on {len(better)} and worse on {len(worse)} of {len(rows)} metrics; "
+            f"{sum(d.verdict == NO_VERDICT for d in rows)} show no significant difference (n = {n})")
+    return line + (f" (worse: {', '.join(worse)})" if worse else "")

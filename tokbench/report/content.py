@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokbench.report.ablation import ablation_table, attribution, ladder
 from tokbench.report.charts import all_charts
 from tokbench.report.collect import LabelledRun, collect_runs
 from tokbench.report.figure import Chart
-from tokbench.report.findings import baseline_run, findings
+from tokbench.report.findings import baseline_run, findings, measured
 from tokbench.report.tables import TextTable, headline_table, percentile_table
 from tokbench.results.loader import Results
 
@@ -17,8 +18,10 @@ class ReportContent:
     title: str
     context: list[tuple[str, str]]  # (what, value) lines: model, workload, device, versions
     findings: list[str]
+    notes: list[str]  # what loading the workload changed, and runs the machine disturbed (noise: ...)
     headline: TextTable
     percentiles: TextTable
+    ablation: tuple[TextTable, str] | None  # the ladder's table and who carries the gain (--ablation)
     charts: list[Chart]
 
 
@@ -40,7 +43,14 @@ def _context(results: list[Results]) -> list[tuple[str, str]]:
     return lines
 
 
+def _notes(results: list[Results]) -> list[str]:
+    return [(f"{res.path.parent.name}: " if len(results) > 1 else "") + note
+            for res in results for note in res.doc.get("notes", [])]
+
+
 def build_content(results: list[Results], title: str = "tokbench report") -> ReportContent:
     runs: list[LabelledRun] = collect_runs(results)
-    return ReportContent(title, _context(results), findings(runs), headline_table(runs, baseline_run(runs)),
-                         percentile_table(runs), all_charts(runs))
+    steps = ladder(measured(runs))
+    return ReportContent(title, _context(results), findings(runs), _notes(results),
+                         headline_table(runs, baseline_run(runs)), percentile_table(runs),
+                         (ablation_table(steps), attribution(steps)) if steps else None, all_charts(runs))

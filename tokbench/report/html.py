@@ -11,7 +11,7 @@ from string import Template
 
 from tokbench.atomic import atomic_write_text
 from tokbench.report.content import ReportContent
-from tokbench.report.tables import TextTable
+from tokbench.report.tables import ABLATION_NOTE, SUMMARY_NOTE, TextTable
 
 
 def _inline(text: str) -> str:
@@ -30,6 +30,22 @@ def html_table(table: TextTable) -> str:
             f"<tbody>\n{body}\n</tbody></table></div>")
 
 
+def _notes(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return f'<section class="notes">\n<h2>Notes</h2>\n<ul>\n{items}\n</ul>\n</section>'
+
+
+def _ablation(ablation: tuple[TextTable, str] | None) -> str:
+    if ablation is None:
+        return ""
+    table, words = ablation
+    return (f'<section id="ablation">\n<h2>Ablation: what each step changes</h2>\n'
+            f'<p class="note">{html.escape(ABLATION_NOTE)}</p>\n{html_table(table)}\n<p>{html.escape(words)}</p>\n'
+            "</section>")
+
+
 def render_html(content: ReportContent) -> str:
     pkg = files("tokbench.report")
     charts = "\n".join(
@@ -42,7 +58,10 @@ def render_html(content: ReportContent) -> str:
         css=pkg.joinpath("style.css").read_text(encoding="utf-8"),
         context="\n".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in content.context),
         findings="\n".join(f"<li>{_inline(s)}</li>" for s in content.findings),
+        notes=_notes(content.notes),
+        summary_note=html.escape(SUMMARY_NOTE),
         headline=html_table(content.headline),
+        ablation=_ablation(content.ablation),
         percentiles=html_table(content.percentiles),
         charts=charts,
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokbench.atomic import atomic_write_bytes, atomic_write_text
-from tokbench.report.tables import TextTable
+from tokbench.report.tables import ABLATION_NOTE, SUMMARY_NOTE, TextTable
 
 if TYPE_CHECKING:  # the content module pulls in matplotlib; tables alone need none of it
     from tokbench.report.content import ReportContent
@@ -24,7 +24,12 @@ def render_markdown(content: ReportContent, charts_dir: str) -> str:
     parts = [f"# {content.title}", ""]
     parts += [f"- **{what}**: {value}" for what, value in content.context]
     parts += ["", "## What this shows", ""] + [f"- {s}" for s in content.findings]
-    parts += ["", "## Summary", "", markdown_table(content.headline)]
+    if content.notes:
+        parts += ["", "## Notes", ""] + [f"- {s}" for s in content.notes]
+    parts += ["", "## Summary", "", SUMMARY_NOTE, "", markdown_table(content.headline)]
+    if content.ablation:
+        table, words = content.ablation
+        parts += ["", "## Ablation: what each step changes", "", ABLATION_NOTE, "", markdown_table(table), "", words]
     parts += ["", "## Latency percentiles", "", markdown_table(content.percentiles)]
     for chart in content.charts:
         parts += ["", f"## {chart.title}", "", f"![{chart.title}]({charts_dir}/{chart.key}.png)", "", chart.caption]
