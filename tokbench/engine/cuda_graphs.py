@@ -147,7 +147,7 @@ class DecodeGraphs:
                 return attend(layer, q, k, v)
 
             hidden = self.model(self.ids[:b], self.pos[:b], attention)
-            self.tokens[:b].copy_(self.model.logits(hidden).argmax(dim=-1))
+            self.tokens[:b].copy_(self.model.greedy(hidden))
 
         return forward
 

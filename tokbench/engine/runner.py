@@ -35,6 +35,6 @@ class Runner:
         attention = self.backend.bind(inputs, self.storage)
         prepare_s = time.perf_counter() - start
         hidden = self.model(inputs.input_ids, inputs.positions, attention)
-        sampled = self.model.logits(hidden.index_select(0, inputs.sample_index)).argmax(dim=-1).tolist()
+        sampled = self.model.greedy(hidden.index_select(0, inputs.sample_index)).tolist()
         it = iter(sampled)
         return StepOutput(tokens=[next(it) if c.samples else None for c in plan.chunks], prepare_s=prepare_s)
