@@ -7,6 +7,9 @@ in a sorted list of free runs; freeing merges neighbours so the pool never leaks
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence as Seq
+
+import numpy as np
 
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.sequence import Sequence
@@ -54,6 +57,12 @@ class ContiguousKV(KVCache):
 
     def reservation(self, seq: Sequence) -> int:
         return self._runs[seq.seq_id][1]
+
+    def runs_of(self, seqs: Seq[Sequence]) -> tuple[np.ndarray, np.ndarray]:
+        """(first slot, reserved length) of each sequence's run, as arrays (for a step's slots at once)."""
+        runs = self._runs
+        both = np.array([runs[s.seq_id] for s in seqs], dtype=np.int64).reshape(len(seqs), 2)
+        return both[:, 0], both[:, 1]
 
     def slots(self, seq: Sequence, start: int, end: int) -> list[int]:
         base, length = self._runs[seq.seq_id]
