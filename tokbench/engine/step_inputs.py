@@ -92,7 +92,7 @@ def build_step_inputs(plan: StepPlan, kv: KVCache, device: torch.device, max_mod
         slots = (bases if one_each else bases[tok_row]) + tok_pos
         extra = {"bases": bases.tolist()}
 
-    if one_each and all(samples):
+    if one_each and row_len <= 1 and all(samples):  # token i is row i's, and it samples
         sample_index = np.arange(rows, dtype=np.int64)
     else:
         sampling = np.flatnonzero(np.array(samples, dtype=bool))
