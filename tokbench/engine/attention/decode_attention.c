@@ -61,6 +61,32 @@ static inline v8 load8(const float *p) {
     return x;
 }
 
+typedef int32_t v8i __attribute__((vector_size(32)));
+#if defined(__clang__)
+#define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (v8i){__VA_ARGS__})
+#endif
+
+static inline v8 vmax(v8 a, v8 b) {
+    const v8i gt = a > b;
+    return (v8)(((v8i)a & gt) | ((v8i)b & ~gt));
+}
+
+/* The 8 horizontal sums of x[0..7], as one vector: lane u = x[u][0] + ... + x[u][7]. Pairs of
+ * vectors are interleaved and added three times over (21 vector operations), where summing each
+ * vector's lanes one by one is 56 dependent scalar additions: the dot products' bottleneck. */
+static inline v8 sum8x8(const v8 x[8]) {
+    v8 p[4], q[2];
+    for (int i = 0; i < 4; i++)
+        p[i] = SHUFFLE(x[2 * i], x[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+               SHUFFLE(x[2 * i], x[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    for (int i = 0; i < 2; i++)
+        q[i] = SHUFFLE(p[2 * i], p[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+               SHUFFLE(p[2 * i], p[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    return SHUFFLE(q[0], q[1], 0, 1, 2, 3, 8, 9, 10, 11) + SHUFFLE(q[0], q[1], 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
 /* One (row, KV head) task: the `group` query heads sharing KV head h attend over the row's keys.
  * Written with explicit 8-float vectors (the compiler kept the running sums in memory, one float at
  * a time, otherwise) and inlined per head size so the `dim / 8` loops have constant trip counts. */
@@ -95,26 +121,43 @@ static inline __attribute__((always_inline)) void attend_task(
                     __builtin_prefetch(vh + next[t] * dim + off);
                 }
         }
+        /* Keys in groups of 8 (a short last group reads the tile's first key again, ignored). */
+        const float *keys[TILE];
+        for (int64_t t = 0; t < TILE; t++)
+            keys[t] = kh + slot[t < n ? t : 0] * dim;
         for (int64_t g = 0; g < group; g++) {
             float s[TILE], tile_max = -INFINITY;
-            for (int64_t t = 0; t < n; t++) {
-                const float *k = kh + slot[t] * dim;
-                v8 dot = qv[g][0] * load8(k);
-                for (int64_t j = 1; j < nv; j++)
-                    dot += qv[g][j] * load8(k + 8 * j);
-                float sum = 0.0f;
-                for (int i = 0; i < 8; i++)
-                    sum += dot[i];
-                s[t] = sum;
-                tile_max = sum > tile_max ? sum : tile_max;
+            for (int64_t t0 = 0; t0 < n; t0 += 8) {
+                v8 dots[8];
+                for (int u = 0; u < 8; u++) {
+                    const float *k = keys[t0 + u];
+                    v8 dot = qv[g][0] * load8(k);
+                    for (int64_t j = 1; j < nv; j++)
+                        dot += qv[g][j] * load8(k + 8 * j);
+                    dots[u] = dot;
+                }
+                const v8 sums = sum8x8(dots);
+                __builtin_memcpy(s + t0, &sums, sizeof sums);
             }
+            /* Max, exponentials and their sum as vector operations over the whole tile; keys past n
+             * weigh exactly 0. (Scalar loops here were chains of dependent additions.) */
+            for (int64_t t = n; t < TILE; t++)
+                s[t] = -INFINITY;
+            v8 mx = load8(s);
+            for (int t0 = 8; t0 < TILE; t0 += 8)
+                mx = vmax(mx, load8(s + t0));
+            for (int i = 0; i < 8; i++)
+                tile_max = mx[i] > tile_max ? mx[i] : tile_max;
             const float m_new = tile_max > m[g] ? tile_max : m[g];
             const float alpha = exp_nonpositive(m[g] - m_new);  /* ~0 on the first tile, where l and acc are 0 */
+            for (int64_t t = 0; t < TILE; t++)
+                s[t] = t < n ? exp_nonpositive(s[t] - m_new) : 0.0f;
+            v8 ps = load8(s);
+            for (int t0 = 8; t0 < TILE; t0 += 8)
+                ps += load8(s + t0);
             float p_sum = 0.0f;
-            for (int64_t t = 0; t < n; t++) {
-                s[t] = exp_nonpositive(s[t] - m_new);
-                p_sum += s[t];
-            }
+            for (int i = 0; i < 8; i++)
+                p_sum += ps[i];
             l[g] = l[g] * alpha + p_sum;
             v8 a[MAX_DIM / 8];
             for (int64_t j = 0; j < nv; j++)
