@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence as Seq
+from itertools import chain
 
 import numpy as np
 
@@ -61,8 +62,8 @@ class ContiguousKV(KVCache):
     def runs_of(self, seqs: Seq[Sequence]) -> tuple[np.ndarray, np.ndarray]:
         """(first slot, reserved length) of each sequence's run, as arrays (for a step's slots at once)."""
         runs = self._runs
-        both = np.array([runs[s.seq_id] for s in seqs], dtype=np.int64).reshape(len(seqs), 2)
-        return both[:, 0], both[:, 1]
+        both = np.fromiter(chain.from_iterable([runs[s.seq_id] for s in seqs]), dtype=np.int64, count=2 * len(seqs))
+        return both[0::2], both[1::2]
 
     def slots(self, seq: Sequence, start: int, end: int) -> list[int]:
         base, length = self._runs[seq.seq_id]

@@ -52,10 +52,10 @@ def _token_ids(seqs, starts: list[int], lens: list[int], row_len: int) -> list[i
     return ids
 
 
-def to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
-    """int64 host arrays -> tensors on `device`. On the CPU they are shared, not copied; elsewhere
-    they travel as one buffer (one transfer, not one per array) and come back as views of it."""
-    arrays = [a.astype(np.int64, copy=False) for a in arrays]
+def to_device(arrays: list[np.ndarray], device: torch.device, dtype=np.int64) -> list[torch.Tensor]:
+    """Host integer arrays -> tensors of `dtype` on `device`. On the CPU they are shared, not copied;
+    elsewhere they travel as one buffer (one transfer, not one per array) and come back as views of it."""
+    arrays = [np.asarray(a).astype(dtype, copy=False) for a in arrays]
     if device.type == "cpu":
         return [torch.from_numpy(a) for a in arrays]
     flat = torch.from_numpy(np.concatenate(arrays)).to(device, non_blocking=True)
@@ -100,7 +100,9 @@ def build_step_inputs(plan: StepPlan, kv: KVCache, device: torch.device, max_mod
             len_a = np.array(lens, dtype=np.int64)
         sample_index = sampling * row_len + len_a[sampling] - 1 if row_len else (np.cumsum(len_a) - 1)[sampling]
     longs = [np.array(_token_ids(seqs, starts, lens, row_len), dtype=np.int64), tok_pos, slots, sample_index]
-    if row_len:
+    if row_len == 1 and one_each:  # a rectangle one token wide, no finished row: every token is real
+        longs.append(np.arange(rows, dtype=np.int64))
+    elif row_len:
         # A rectangle: row r's real tokens are columns 0..len-1; padding runs at harmless positions
         # past them (capped at the table's end); its K/V are never stored or attended to.
         col = np.arange(row_len)

@@ -16,11 +16,10 @@ Built once per step on the host, reused by every layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate
-
+import numpy as np
 import torch
 
-from tokbench.engine.step_inputs import StepInputs
+from tokbench.engine.step_inputs import StepInputs, to_device
 
 
 @dataclass
@@ -55,10 +54,6 @@ class KernelMeta:
         return all(q == c for q, c in zip(self.q_lens, self.ctx_lens))
 
 
-def _int32(values, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(values, dtype=torch.int32).to(device, non_blocking=True)
-
-
 def build_kernel_meta(inputs: StepInputs) -> KernelMeta:
     device = inputs.input_ids.device
     q_lens, ctx_lens = inputs.q_lens, inputs.ctx_lens
@@ -68,18 +63,22 @@ def build_kernel_meta(inputs: StepInputs) -> KernelMeta:
         if not rows:
             raise ValueError("a step needs at least one row with queries")
         q_lens, ctx_lens = [q_lens[i] for i in rows], [ctx_lens[i] for i in rows]
-    block_table = bases = None
+    q = np.array(q_lens, dtype=np.int32)
+    cu = np.zeros(len(q) + 1, dtype=np.int32)
+    np.cumsum(q, out=cu[1:])
+    ints = [cu, q, np.array(ctx_lens, dtype=np.int32)]
     block_size = 1
     if inputs.block_table is not None:
         block_size = inputs.kv.block_size
         width = max(1, -(-max(ctx_lens) // block_size))
         table = inputs.block_table if rows is None else inputs.block_table[rows]
-        block_table = table[:, :width].to(torch.int32).to(device, non_blocking=True)
+        ints.append(table[:, :width].numpy().ravel())
     else:
-        bases = _int32(inputs.bases if rows is None else [inputs.bases[i] for i in rows], device)
+        ints.append(inputs.bases if rows is None else [inputs.bases[i] for i in rows])
+    cu_q, q_lens_t, ctx_lens_t, addresses = to_device(ints, device, np.int32)
     return KernelMeta(
-        q_lens=q_lens, ctx_lens=ctx_lens, cu_q=_int32([0, *accumulate(q_lens)], device),
-        q_lens_t=_int32(q_lens, device), ctx_lens_t=_int32(ctx_lens, device), max_q=max(q_lens),
-        max_k=max(ctx_lens), block_size=block_size, block_table=block_table, bases=bases,
-        real_index=inputs.real_index,
+        q_lens=q_lens, ctx_lens=ctx_lens, cu_q=cu_q, q_lens_t=q_lens_t, ctx_lens_t=ctx_lens_t, max_q=max(q_lens),
+        max_k=max(ctx_lens), block_size=block_size,
+        block_table=addresses.view(len(q_lens), -1) if inputs.block_table is not None else None,
+        bases=addresses if inputs.block_table is None else None, real_index=inputs.real_index,
     )
