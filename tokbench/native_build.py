@@ -41,10 +41,14 @@ def cache_dir() -> Path:
     return Path(root) / "tokbench"
 
 
+INCLUDE_DIR = Path(__file__).parent  # native_vector.h: what the kernels share
+
+
 def build(source: Path, flags: tuple[str, ...], compiler: str) -> Path:
     """The shared object for `source` built with `flags`: from the cache, or compiled now (OSError if not)."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256("\0".join([source.read_text(), " ".join(flags), version, _cpu_signature()]).encode())
+    headers = [h.read_text() for h in sorted(INCLUDE_DIR.glob("*.h"))]
+    key = hashlib.sha256("\0".join([source.read_text(), *headers, " ".join(flags), version, _cpu_signature()]).encode())
     target = cache_dir() / f"{source.stem}-{key.hexdigest()[:16]}.so"
     if target.exists():
         return target
@@ -52,7 +56,8 @@ def build(source: Path, flags: tuple[str, ...], compiler: str) -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        done = subprocess.run([compiler, *flags, str(source), "-o", tmp, "-lm"], capture_output=True, text=True,
+        done = subprocess.run([compiler, *flags, "-I", str(INCLUDE_DIR), str(source), "-o", tmp, "-lm"],
+                              capture_output=True, text=True,
                               timeout=120)
         if done.returncode != 0:
             raise OSError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "compiler failed")

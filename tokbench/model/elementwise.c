@@ -13,16 +13,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "native_vector.h"
+
 #define PARALLEL_MIN 32768 /* elements; below this one thread is faster than waking the others */
-
-typedef float v8 __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline v8 load8(const float *p) {
-    v8 x;
-    __builtin_memcpy(&x, p, sizeof x);
-    return x;
-}
 
 static inline float sum_squares(const float *x, int64_t n) {
     v8 a = {0}, b = {0};
@@ -87,24 +80,6 @@ void rope(float *x, int64_t row_stride, const int64_t *positions, const float *c
     }
 }
 
-/* exp(x) for any float x, in a form the compiler vectorises: x = n ln2 + r, exp(r) by a degree-6
- * polynomial (Cephes' coefficients), 2^n from the exponent bits. Relative error about 1e-7.
- * Clamped to [-87, 88]: exp(-87) ~ 1.6e-38 and exp(88) ~ 1.7e38 stand in for 0 and infinity. */
-static inline float exp_clamped(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float n = __builtin_rintf(x * 1.44269504088896341f);
-    const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } scale = { .i = ((int32_t)n + 127) << 23 };
-    return p * scale.f;
-}
-
 /* out[r] = silu(gate) * up, where row r of gate_up is [gate (inter) | up (inter)]. */
 void silu_mul(const float *gate_up, float *out, int64_t rows, int64_t inter, int threads) {
     #pragma omp parallel for schedule(static) num_threads(threads) if (rows * inter >= PARALLEL_MIN)
@@ -131,8 +106,8 @@ static int64_t argmax_row(const float *row, int64_t cols) {
     for (; j + 16 <= cols && cols < INT32_MAX; j += 16) {
         const v8 a = load8(row + j), b = load8(row + j + 8);
         const v8i ga = a > m0, gb = b > m1;
-        m0 = (v8)(((v8i)a & ga) | ((v8i)m0 & ~ga));
-        m1 = (v8)(((v8i)b & gb) | ((v8i)m1 & ~gb));
+        m0 = vmax8(a, m0);
+        m1 = vmax8(b, m1);
         i0 = (at & ga) | (i0 & ~ga);
         i1 = ((at + step8) & gb) | (i1 & ~gb);
         nan |= (a != a) | (b != b);
