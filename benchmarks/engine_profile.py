@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 import torch
 
 from tokbench.benchmark.strategy_registry import resolve
-from tokbench.cli.run_budget import CPU_DEFAULT_SEQUENCES
+from tokbench.benchmark.kv_sizing import CPU_DEFAULT_SEQUENCES
 from tokbench.engine import runner as runner_module
 from tokbench.engine.attention import decode_rows, sdpa
 from tokbench.engine.engine import Engine, warmup_requests

@@ -87,7 +87,7 @@ def timed_run(name: str, n: int, path: str, seed: int) -> list[tuple[float, floa
     """(plan, inputs, loop+recorder) seconds of every decode step with n running sequences."""
     cls = resolve(name)
     config = SchedulerConfig(kv_budget_tokens=n * MAX_MODEL_LEN, max_model_len=MAX_MODEL_LEN, max_num_seqs=n,
-                             max_batch_tokens=max(2048, n), watermark=0.0)
+                             max_batch_tokens=max(2048, n), knobs={"watermark": 0.0})
     kv = PagedKV(config.kv_budget_tokens, config.block_size) if cls.kv_layout == "paged" else ContiguousKV(
         config.kv_budget_tokens)
     policy = cls(config, kv)

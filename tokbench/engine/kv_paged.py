@@ -16,12 +16,11 @@ from collections.abc import Sequence as Seq
 
 import numpy as np
 
-from tokbench.engine.kv_base import KVCache
+from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.sequence import Sequence
 
 
-class PagedKV(KVCache):
-    layout = "paged"
+class PagedKV(PagedKVCache):
 
     def __init__(self, capacity: int, block_size: int = 16):
         if block_size < 1:
@@ -46,16 +45,11 @@ class PagedKV(KVCache):
     def reserved_tokens(self) -> int:
         return (self.num_blocks - len(self._free_blocks)) * self.block_size
 
-    def blocks_for(self, num_tokens: int) -> int:
-        return -(-num_tokens // self.block_size)
-
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
-        """New blocks `seq` needs to hold its first `num_tokens` tokens."""
         table = self.block_tables.get(seq.seq_id)
         return max(0, -(-num_tokens // self.block_size) - (len(table) if table else 0))
 
     def allocate(self, seq: Sequence, num_tokens: int) -> bool:
-        """Make room for `seq`'s first `num_tokens` tokens; False (nothing changes) if blocks run out."""
         table = self.block_tables.get(seq.seq_id)
         have = len(table) if table is not None else 0
         need = -(-num_tokens // self.block_size) - have
