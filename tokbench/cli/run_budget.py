@@ -11,10 +11,10 @@ import torch
 
 from tokbench.engine.memory_budget import (KVBudget, largest_step_forward, largest_step_tokens, linear_step_bytes,
                                            measure_memory, plan_kv_budget)
+from tokbench.engine.policy import CPU_DEFAULT_KV_SEQUENCES as CPU_DEFAULT_SEQUENCES
 from tokbench.model import LoadedModel
 from tokbench.workload.types import Request
 
-CPU_DEFAULT_SEQUENCES = 16
 MAX_WARMUP_TOKENS = 32768  # the probe's forward; larger steps are extrapolated linearly
 
 

@@ -16,6 +16,8 @@ from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 
 Order = Literal["fcfs", "sjf"]
+# Without --kv-budget-tokens, a CPU run's KV holds this many max-length sequences (what `profile` assumes too).
+CPU_DEFAULT_KV_SEQUENCES = 16
 
 
 @dataclass(frozen=True)
