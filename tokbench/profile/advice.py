@@ -144,8 +144,9 @@ def overcommit(profile: dict) -> str | None:
     if kv["overcommit"] <= OVERCOMMIT_LIMIT:
         return None
     default = "" if profile["target"]["max_num_seqs"] else " (run's default)"
+    why = "every request is queued at t=0" if profile["arrivals"] is None else "the concurrency estimate's peak"
     return (
-        f"with --max-num-seqs {kv['max_num_seqs']}{default}, up to {kv['in_flight']:,} requests run at once and "
+        f"with --max-num-seqs {kv['max_num_seqs']}{default}, up to {kv['in_flight']:,} requests run at once ({why}) and "
         f"their KV grows to {kv['overcommit']:.1f}x the budget (> {OVERCOMMIT_LIMIT:g}x): a paged strategy "
         f"(tokenmaxxing) must preempt and recompute prompts; keep --max-num-seqs at "
         f"{max(1, kv['paged_sequences']['mean'])} or below (what fits at the mean length), or raise --kv-budget-tokens"

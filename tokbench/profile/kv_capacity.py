@@ -25,7 +25,9 @@ def kv_capacity(profile: dict, total_len: np.ndarray, target: ServingTarget) -> 
     """`profile` holds the served lengths and concurrency; `total_len` is prompt + output a request."""
     budget, block = target.kv_budget_tokens, target.block_size
     total, prompt, output = profile["total"], profile["prompt"], profile["output"]
-    footprint = -(-total_len // block) * block
+    footprint = total_len + (block - 1)  # rounded up to whole blocks, in one temporary
+    footprint //= block
+    footprint *= block
     max_num_seqs = target.max_num_seqs or target.run_default_max_num_seqs
     # Offline, every request is queued at t=0; online, the concurrency estimate's peak.
     in_flight = profile["requests"] if profile["arrivals"] is None else profile["concurrency"]["max"]

@@ -24,15 +24,18 @@ from tokbench.workload.table import LengthTable
 SCHEMA_VERSION = 2
 
 
-def _fit_summary(trace: LengthTable, served: LengthTable) -> dict:
+def _fit_summary(trace: LengthTable, served: LengthTable, served_lengths: dict) -> dict:
     fit = dict(served.source["fit"])
     fit["rewritten_fraction"] = fit["rewritten"] / fit["requests"]
     fit["tokens_lost_fraction"] = 1 - fit["tokens_served"] / fit["tokens"]
-    fit["trace"] = {
-        "prompt": length_summary(trace.prompt_len),
-        "output": length_summary(trace.output_len),
-        "total": length_summary(trace.prompt_len + trace.output_len),
-    }
+    if fit["rewritten"] == 0:  # the trace is what is served
+        fit["trace"] = served_lengths
+    else:
+        fit["trace"] = {
+            "prompt": length_summary(trace.prompt_len),
+            "output": length_summary(trace.output_len),
+            "total": length_summary(trace.prompt_len + trace.output_len),
+        }
     return fit
 
 
@@ -61,15 +64,14 @@ def profile_table(
     prompt, output = table.prompt_len, table.output_len
     total = prompt + output
     arrival = table.arrival_s if table.arrival_s is not None else np.zeros(len(table))
+    lengths = {"prompt": length_summary(prompt), "output": length_summary(output), "total": length_summary(total)}
     profile = {
         "schema_version": SCHEMA_VERSION,
         "source": {k: v for k, v in table.source.items() if k != "spec"},
         "target": target.to_dict(),
-        "fit": _fit_summary(trace, table),
+        "fit": _fit_summary(trace, table, lengths),
         "requests": len(table),
-        "prompt": length_summary(prompt),
-        "output": length_summary(output),
-        "total": length_summary(total),
+        **lengths,
         "arrivals": arrival_summary(arrival, idle_gap_s=idle_gap_s),
         "concurrency": concurrency_estimate(arrival, prompt, output, tpot_ms=tpot_ms, prefill_tps=prefill_tps),
         "prefix_reuse": prefix_reuse(table),

@@ -57,6 +57,9 @@ def fit_to_length(table: LengthTable, max_model_len: int, policy: str, *, name: 
             raise UserError(f"{name}: every request is longer than max_model_len {max_model_len} (--over-length drop)")
         fitted.arrival_s = fitted.arrival_s - fitted.arrival_s[0]
         fitted.source["dropped_over_length"] = count
+    elif count == 0:  # nothing to change: share the columns (a 10M-row trace is not copied)
+        fitted = replace(table, source=dict(table.source))
+        fitted.source["clipped_over_length"] = 0
     else:
         # Clip proportionally: the request keeps its prefill/decode balance, each part at least 1.
         fitted = replace(table, prompt_len=table.prompt_len.copy(), output_len=table.output_len.copy(),
