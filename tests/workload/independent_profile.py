@@ -153,6 +153,7 @@ def arrivals(times: list[float], idle_gap_s: float = 1.0) -> dict | None:
             dispersion[key] = None
     threshold = max(idle_gap_s, 2.5 * tick)
     idle = [g for g in gaps if g >= threshold]
+    coarse = tick > 0 and statistics.fmean(gaps) < 10 * tick
     bin_s = next((b for b in ROUND_BINS_S if b >= max(duration / 120, tick)), max(duration / 120, tick))
     per_bin = Counter(int(t // bin_s) for t in rel)
     return {
@@ -162,10 +163,9 @@ def arrivals(times: list[float], idle_gap_s: float = 1.0) -> dict | None:
         "peak_rate_per_s": peaks,
         "interarrival_mean_s": statistics.fmean(gaps),
         # Under 10 ticks per mean gap, the CV would measure the clock.
-        "interarrival_cv": None if tick > 0 and statistics.fmean(gaps) < 10 * tick
-        else statistics.pstdev(gaps) / statistics.fmean(gaps),
+        "interarrival_cv": None if coarse else statistics.pstdev(gaps) / statistics.fmean(gaps),
         "zero_gap_fraction": sum(g == 0 for g in gaps) / len(gaps),
-        "index_of_dispersion_per_tick": per_tick_dispersion(rel, tick),
+        "index_of_dispersion_per_tick": per_tick_dispersion(rel, tick) if coarse else None,
         "index_of_dispersion": dispersion,
         "idle_gaps": {
             "threshold_s": threshold,
@@ -187,10 +187,10 @@ def per_tick_dispersion(rel: list[float], tick: float) -> float | None:
     if tick <= 0:
         return None
     per_tick = Counter(round(t / tick) for t in rel)
-    ticks = max(per_tick) + 1
+    ticks = max(per_tick) - min(per_tick) + 1
     if ticks < 10:
         return None
-    counts = [per_tick.get(i, 0) for i in range(ticks)]
+    counts = [per_tick.get(i, 0) for i in range(min(per_tick), max(per_tick) + 1)]
     return statistics.pvariance(counts) / statistics.fmean(counts)
 
 

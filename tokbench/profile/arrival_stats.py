@@ -76,15 +76,16 @@ def _interarrival_cv(gaps: np.ndarray, tick: float) -> float | None:
 
 def _dispersion_per_tick(arrival: np.ndarray, tick: float) -> float | None:
     """Burstiness above a coarse clock: arrivals counted per tick (bins centred on the clock's
-    readings, so a jittery tick does not split them), variance / mean over the ticks. None without
-    a tick or with fewer than MIN_WINDOWS ticks."""
-    if tick <= 0:
-        return None
+    readings, so a jittery tick does not split them), variance / mean over the ticks. None with
+    fewer than MIN_WINDOWS ticks. Arrivals are sorted, so the counts are run lengths of the bin
+    index: memory follows the requests, not the number of ticks."""
     index = np.rint(arrival / tick).astype(np.int64)
-    if index[-1] + 1 < MIN_WINDOWS:
+    ticks = int(index[-1] - index[0]) + 1
+    if ticks < MIN_WINDOWS:
         return None
-    counts = np.bincount(index)
-    return float(counts.var() / counts.mean())
+    runs = np.diff(np.flatnonzero(np.diff(index, prepend=index[0] - 1, append=index[-1] + 1)))
+    mean = arrival.size / ticks
+    return float((runs.astype(np.float64) ** 2).sum() / ticks - mean**2) / mean
 
 
 def _window_stats(arrival: np.ndarray, duration: float, tick: float) -> tuple[dict, dict]:
@@ -115,6 +116,7 @@ def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict |
         return None
     gaps = np.diff(arrival)
     tick = timestamp_resolution(gaps)
+    cv = _interarrival_cv(gaps, tick)
     dispersion, peaks = _window_stats(arrival, duration, tick)
     # A gap of one or two ticks is the clock's rounding, not idleness (2.5: no gap sits on the edge).
     threshold = max(idle_gap_s, 2.5 * tick)
@@ -127,9 +129,10 @@ def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict |
         "mean_rate_per_s": float((arrival.size - 1) / duration),  # 1 / mean inter-arrival time
         "peak_rate_per_s": peaks,
         "interarrival_mean_s": float(gaps.mean()),
-        "interarrival_cv": _interarrival_cv(gaps, tick),
+        "interarrival_cv": cv,
         "zero_gap_fraction": float(np.count_nonzero(gaps == 0) / gaps.size),
-        "index_of_dispersion_per_tick": _dispersion_per_tick(arrival, tick),
+        # Only where the CV cannot be measured: then a tick holds several arrivals on average.
+        "index_of_dispersion_per_tick": _dispersion_per_tick(arrival, tick) if cv is None else None,
         "index_of_dispersion": dispersion,
         "idle_gaps": {
             "threshold_s": threshold,
