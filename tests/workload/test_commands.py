@@ -38,20 +38,23 @@ def test_profile_terminal_shows_every_section():
 def test_profile_describes_what_the_run_would_serve():
     """--model / --max-model-len / --kv-budget-tokens / --max-num-seqs: the served lengths, how far
     they are from the trace, and KV figures for that target."""
-    trace = json.loads(invoke("profile", "long-context", "--max-model-len", "10000000", "--json"))
-    served = json.loads(invoke("profile", "long-context", "--max-model-len", "4096", "--kv-budget-tokens", "40000",
-                               "--max-num-seqs", "6", "--json"))
-    assert trace["fit"]["rewritten"] == 0 and served["fit"]["rewritten"] == served["requests"] == 200
-    assert served["fit"]["trace"]["prompt"] == trace["prompt"]  # the trace's own lengths, kept beside
+    from tokbench.profile.length_stats import length_summary
+    from tokbench.workload import load_table
+
+    trace = load_table("long-context")
+    served = json.loads(invoke("profile", "long-context", "--model", "llama-1b", "--max-model-len", "4096",
+                               "--kv-budget-tokens", "40000", "--max-num-seqs", "6", "--json"))
+    assert served["fit"]["rewritten"] == served["requests"] == 200
+    assert served["fit"]["trace"]["prompt"] == length_summary(trace.prompt_len)  # the trace's own lengths
     assert served["total"]["max"] <= 4096 < served["fit"]["trace"]["total"]["p50"]
-    lost = 1 - served["total"]["total"] / trace["total"]["total"]
+    lost = 1 - served["total"]["total"] / int(trace.prompt_len.sum() + trace.output_len.sum())
     assert abs(served["fit"]["tokens_lost_fraction"] - lost) < 1e-12
     kv = served["kv"]
     assert kv["budget_tokens"] == 40000 and kv["continuous_slots"] == 40000 // 4096
     assert kv["max_num_seqs"] == 6 and served["recommendation"]["knobs"]["max_num_seqs"] == 6
-    assert served["target"] == {"model": "tiny", "max_model_len": 4096, "kv_budget_tokens": 40000,
+    assert served["target"] == {"model": "llama-1b", "max_model_len": 4096, "kv_budget_tokens": 40000,
                                 "kv_budget_source": "--kv-budget-tokens", "max_num_seqs": 6, "block_size": 16}
-    out = invoke("profile", "long-context", "--max-model-len", "4096")
+    out = invoke("profile", "long-context", "--model", "llama-1b", "--max-model-len", "4096")
     assert "Trace vs what run serves: 200 of 200 requests clipped at max_model_len 4,096" in out
     assert "warning: 100% of the requests were rewritten" in out
 
@@ -109,7 +112,8 @@ def test_profile_report_html_and_markdown(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.parametrize("args", [["--budgets", "0,5"], ["--report", "x.txt"], ["--over-length", "shrink"]])
+@pytest.mark.parametrize("args", [["--budgets", "0,5"], ["--report", "x.txt"], ["--over-length", "shrink"],
+                                  ["--max-model-len", "4096"], ["--kv-budget-tokens", "0"], ["--model", "nope"]])
 def test_profile_bad_flags_are_user_errors(args, tmp_path):
     from tokbench.errors import UserError
 

@@ -26,12 +26,13 @@ READERS = {  # the independent reader for a file, by a word in its name
     "azure": independent.read_azure,
     "burstgpt": independent.read_burstgpt,
 }
-# Targets: run's defaults (tiny: max_model_len 2048, KV 16 x 2048), and one with dropping and a given budget.
+# Targets: run's defaults (tiny: max_model_len 2048, KV 16 x 2048), and one with another model's
+# length limit, dropping and a given budget.
 TARGETS = {
     "default": ([], {}),
-    "drop-8192": (
-        ["--max-model-len", "8192", "--over-length", "drop", "--kv-budget-tokens", "50000"],
-        {"max_model_len": 8192, "over_length": "drop", "kv_budget": 50000},
+    "drop-4096": (
+        ["--model", "llama-1b", "--max-model-len", "4096", "--over-length", "drop", "--kv-budget-tokens", "50000"],
+        {"max_model_len": 4096, "over_length": "drop", "kv_budget": 50000},
     ),
 }
 
@@ -48,7 +49,7 @@ def _files() -> list[Path]:
     return files
 
 
-CASES = [(path, "default") for path in _files()] + [(TRACES / "mooncake_conversation_sample.jsonl", "drop-8192")]
+CASES = [(path, "default") for path in _files()] + [(TRACES / "mooncake_conversation_sample.jsonl", "drop-4096")]
 
 
 def cli_profile(path: Path, *flags: str) -> dict:

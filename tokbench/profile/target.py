@@ -62,7 +62,11 @@ def resolve_target(*, model: str = DEFAULT_MODEL, max_model_len: int | None = No
                         ("--max-num-seqs", max_num_seqs)):
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: must be positive")
-    length = max_model_len or model_max_len(model)
+    model_max = model_max_len(model)
+    if max_model_len is not None and max_model_len > model_max:  # run refuses it the same way
+        raise UserError(f"--max-model-len {max_model_len}: above the model's own maximum of {model_max} tokens "
+                        f"(--model {model}); the flag can only lower it")
+    length = max_model_len or model_max
     budget = kv_budget_tokens or CPU_DEFAULT_KV_SEQUENCES * length
     return ServingTarget(model=model, max_model_len=length, max_model_len_given=max_model_len is not None,
                          kv_budget_tokens=budget, kv_budget_given=kv_budget_tokens is not None,

@@ -43,13 +43,17 @@ def _scale_lengths(table: LengthTable, scale: float) -> None:
 
 def fit_to_length(table: LengthTable, max_model_len: int, policy: str, *, name: str = "workload") -> LengthTable:
     """A copy of `table` whose requests fit max_model_len (prompt + output), by clipping or dropping
-    the longer ones; what changed is recorded in `source["fit"]` (the notes print it). Arrivals
-    still start at 0 when the first request was dropped."""
+    the longer ones (or refusing them: an error); what changed is recorded in `source["fit"]` (the
+    notes print it). Arrivals still start at 0 when the first request was dropped."""
     if max_model_len < 2:
         raise UserError(f"max_model_len must be at least 2, got {max_model_len}")
     total = table.prompt_len + table.output_len
     over = total > max_model_len
     count = int(over.sum())
+    if policy == "refuse" and count:
+        raise UserError(f"{table.source.get('name', name)}: {count} of {len(table)} request(s) need more than "
+                        f"max_model_len {max_model_len} tokens (prompt + output); choose --over-length clip or drop, "
+                        "or --length-scale")
     before = {"requests": len(table), "tokens": int(total.sum())}
     if policy == "drop":
         fitted = table.take(~over)
