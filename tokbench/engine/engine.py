@@ -60,7 +60,8 @@ class Engine:
         return {"attention_backend": self.backend.name, "cuda_graphs": self.graphs is not None,
                 "attention_choice": choice.to_dict() if choice is not None else None,
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
-                "linear_layers": self.loaded.model.linear_path}
+                "linear_layers": self.loaded.model.linear_path,
+                "elementwise_kernels": self.loaded.model.elementwise_path}
 
     def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
         return new_kv_cache(strategy.kv_layout, config.kv_budget_tokens, config.block_size)
