@@ -21,6 +21,7 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         self.signum = signum
         self.exit_code = EXIT_CODES.get(signum, 128 + signum)
+        self.kept = ""  # what the interrupted command kept, and where: said after the signal's name
         super().__init__(signal.Signals(signum).name)
 
 

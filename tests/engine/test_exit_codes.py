@@ -3,7 +3,7 @@
 It was 134 in about a third of tries: pyarrow's streaming CSV reader, released on one of Arrow's
 I/O threads after the trace was refused, takes the GIL during interpreter shutdown to drop its
 Python row handler, and Python ends that thread in a way that makes the C++ runtime abort.
-`tokbench` now ends with os._exit after main() (cli/app.py: entry), and refuses a bad trace
+`tokbench` now ends with os._exit after main() (tokbench/process_exit.py), and refuses a bad trace
 before torch loads (which is what made the shutdown slow enough to lose the race).
 """
 

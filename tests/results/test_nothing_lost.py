@@ -163,3 +163,13 @@ def test_results_replace_only_a_results_directory(tmp_path, capsys):
 def test_results_say_whether_they_are_complete(tmp_path):
     res = load_results(synthetic_results(tmp_path / "a", {"a": {}}))
     assert res.complete and json.loads((tmp_path / "a" / "results.json").read_text())["complete"] is True
+
+
+def test_a_link_to_a_results_directory_stays_a_link(tmp_path):
+    target = tmp_path / "run-1"
+    synthetic_results(target, {"old": {}})
+    (tmp_path / "latest").symlink_to(target)
+    synthetic_results(tmp_path / "latest", {"new": {}})
+    assert (tmp_path / "latest").is_symlink()
+    assert load_results(target).run_names == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "run-1"]

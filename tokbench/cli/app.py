@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import atexit
-import os
 import sys
 
 import typer
 
 from tokbench.errors import UserError
 from tokbench.interrupts import Interrupted, signals_raise
+from tokbench.process_exit import run_then_exit
 
 app = typer.Typer(
     add_completion=False,
@@ -49,7 +48,7 @@ def main() -> None:
             print(f"tokbench: error: {line}", file=sys.stderr)
         sys.exit(2)
     except Interrupted as exc:
-        print(f"tokbench: interrupted ({exc}){getattr(exc, 'kept', '')}", file=sys.stderr)
+        print(f"tokbench: interrupted ({exc}){exc.kept}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
         print("tokbench: aborted", file=sys.stderr)
@@ -63,26 +62,6 @@ def main() -> None:
 
 
 def entry() -> None:
-    """The installed `tokbench` command: main(), then exit without tearing the interpreter down.
-
-    A native thread still finishing work when Python finalizes can abort the process (exit 134)
-    after the right message and code were decided: pyarrow's streaming CSV reader, released on
-    one of Arrow's I/O threads after a malformed trace was refused, takes the GIL to drop its
-    Python row handler; Python 3.11 ends a thread that asks for the GIL during finalization with
-    pthread_exit, whose forced unwind through Arrow's noexcept code calls std::terminate. So the
-    exit code is decided by main(), and the process ends with it: streams flushed, atexit
-    handlers run, no finalization for a thread to trip over.
-    """
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
-            print(exc.code, file=sys.stderr)
-    try:
-        getattr(atexit, "_run_exitfuncs", lambda: None)()  # what a normal exit would run first
-        sys.stdout.flush()
-        sys.stderr.flush()
-    finally:
-        os._exit(code)
+    """The installed `tokbench` command: main(), then exit with its code without tearing the
+    interpreter down, so no native thread can turn that code into an abort (tokbench/process_exit.py)."""
+    run_then_exit(main)

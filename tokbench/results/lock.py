@@ -30,7 +30,7 @@ _held: dict[Path, int] = {}  # lock file -> how many times this process holds it
 
 
 def lock_path(out_dir: str | os.PathLike) -> Path:
-    out = Path(os.path.abspath(out_dir))
+    out = Path(os.path.realpath(out_dir))  # one lock however the directory is named (links followed)
     return out.parent / f".{out.name}.lock"
 
 

@@ -107,8 +107,9 @@ def _swap_in(stage: Path, out: Path) -> None:
 
 @contextmanager
 def staged_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
-    """Yield a new empty sibling of `out_dir`; it becomes `out_dir` when the block succeeds."""
-    out = Path(os.path.abspath(out_dir))
+    """Yield a new empty sibling of `out_dir`; it becomes `out_dir` when the block succeeds.
+    A symbolic link is followed: the directory it names is replaced, the link stays."""
+    out = Path(os.path.realpath(out_dir))
     check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
