@@ -61,8 +61,18 @@ def _open_locked(path: Path, wait: bool) -> int | None:
         os.close(fd)  # the holder removed the file as we waited: lock the one there now
 
 
+def _command() -> str:
+    """This process's command line as a user would recognise it: 'tokbench run ...', 'python -c ...'."""
+    first = Path(sys.argv[0]).name
+    if first == "__main__.py":  # python -m tokbench
+        first = Path(sys.argv[0]).parent.name
+    elif first in ("-c", "-m", ""):
+        first = f"python {first}".strip()
+    return " ".join([first, *sys.argv[1:]])[:300]
+
+
 def _write_holder(fd: int) -> None:
-    info = {"pid": os.getpid(), "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:300],
+    info = {"pid": os.getpid(), "command": _command(),
             "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
     try:
         os.ftruncate(fd, 0)
