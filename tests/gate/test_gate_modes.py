@@ -156,3 +156,41 @@ def test_committed_ci_baseline_runs_ab_in_ci():
     baseline = load_baseline(Path(__file__).parents[2] / "benchmarks" / "baseline" / "ci-gate.json")
     assert baseline.machine and baseline.recorded.get("git_commit")
     assert modes.RECORDED == "recorded"
+
+
+def _tiny_results(tmp_path, capsys, name, *extra) -> Path:
+    out = tmp_path / name
+    code, _, err = run_cli(capsys, "run", "--workload", "tiny", "--num-requests", "3", "--no-warmup", "--threads", "1",
+                           "-s", "tokenmaxxing", "--out", out, *extra)
+    assert code == 0, err
+    return out
+
+
+def test_results_of_different_benchmarks_are_refused(tmp_path, capsys):
+    a = _tiny_results(tmp_path, capsys, "a")
+    b = _tiny_results(tmp_path, capsys, "b", "--max-num-seqs", "2")
+    path = _baseline(tmp_path / "b.json", [{"metric": "tokenmaxxing.num_steps", "better": "lower", "relative": 0.0,
+                                            "value": 100}])
+    code, _, err = run_cli(capsys, "gate", a, b, "--baseline", path)
+    assert code == 2 and "are results of different benchmarks (knobs.max_num_seqs 128 vs 2)" in err
+    assert err.count("\n") == 1
+    code, out, _ = run_cli(capsys, "gate", a, b, "--baseline", path, "--allow-mismatch")
+    assert code == 0 and "judged against each other anyway" in out
+
+
+def test_results_of_another_benchmark_than_the_baselines_are_refused(tmp_path, capsys):
+    a = _tiny_results(tmp_path, capsys, "a")
+    path = _baseline(tmp_path / "b.json", [{"metric": "tokenmaxxing.num_steps", "better": "lower", "relative": 0.0}])
+    assert run_cli(capsys, "gate", a, "--baseline", path, "--update-baseline")[0] == 0
+    other = _tiny_results(tmp_path, capsys, "other", "--seed", "9")  # another workload: other lengths
+    code, _, err = run_cli(capsys, "gate", other, "--baseline", path)
+    assert code == 2 and "the baseline's benchmark" in err and "workload.requests_sha256" in err
+
+
+def test_an_unwritable_report_file_is_refused_before_any_round(tmp_path, capsys):
+    path = _baseline(tmp_path / "b.json", [*SCHEDULE_RULES])
+    (tmp_path / "afile").write_text("x")
+    code, out, err = run_cli(capsys, "gate", "--baseline", path, "--junit", tmp_path / "afile" / "junit.xml",
+                             "--out-dir", tmp_path / "rounds")
+    assert code == 2 and "--junit" in err and "is a file, not a directory" in err
+    assert not (tmp_path / "rounds").exists()

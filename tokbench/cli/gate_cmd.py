@@ -12,21 +12,6 @@ from tokbench.cli.app import app
 from tokbench.errors import UserError
 
 
-def _check_output_file(path: Optional[Path], flag: str) -> None:
-    """Refuse now, before the benchmark runs, a --markdown/--junit that could never be written."""
-    if path is None:
-        return
-    if path.is_dir():
-        raise UserError(f"{flag} {path}: is a directory")
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    import os
-
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise UserError(f"{flag} {path}: cannot be written ({parent} is not a writable directory)")
-
-
 @app.command("gate")
 def gate(
     results: Annotated[Optional[list[Path]], typer.Argument(help="Candidate results directories (rounds of one benchmark); omit to run the baseline's benchmark.")] = None,
@@ -40,15 +25,20 @@ def gate(
     junit: Annotated[Optional[Path], typer.Option("--junit", help="Write JUnit XML here, one test case per metric.")] = None,
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Accept the candidate's values (and this machine) as the new baseline; rules unchanged.")] = False,
     confirm: Annotated[bool, typer.Option("--confirm/--no-confirm", help="When the rounds show a regression, run as many again and judge all of them.")] = True,
+    allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Judge RESULTS of another benchmark than the baseline's (every output says so).")] = False,
 ) -> None:
     """Compare a candidate with a baseline, metric by metric; fail on any regression."""
     from tokbench.cli.gate_main import GateRequest, run_gate
+    from tokbench.results.preflight import check_writable_dir, check_writable_file
 
-    for path, flag in ((markdown, "--markdown"), (junit, "--junit")):
-        _check_output_file(path, flag)
+    for path, flag in ((markdown, "--markdown"), (junit, "--junit")):  # before any round runs
+        if path is not None:
+            check_writable_file(path, flag, need_bytes=64 << 10)
+    if not results:
+        check_writable_dir(out_dir, "--out-dir", need_bytes=4 << 20)
     request = GateRequest(results=results or [], baseline_path=baseline_path, rounds=rounds, against=against,
                           against_python=against_python, ignore_machine=ignore_machine, out_dir=out_dir,
                           markdown=markdown, junit=junit, update_baseline=update_baseline, confirm=confirm,
-                          started=time.perf_counter())
+                          allow_mismatch=allow_mismatch, started=time.perf_counter())
     if run_gate(request):
         raise typer.Exit(1)

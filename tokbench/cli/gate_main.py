@@ -26,6 +26,7 @@ class GateRequest:
     junit: Path | None
     update_baseline: bool
     confirm: bool
+    allow_mismatch: bool
     started: float
 
 
@@ -64,6 +65,24 @@ def _recorded(candidates, machine: dict, rounds: int) -> dict:
             **{k: env.get(k) for k in keep}, "machine": machine}
 
 
+def _same_benchmark(baseline, request: GateRequest, candidates) -> list[str]:
+    """Refuse (or, --allow-mismatch, note) candidates of differing benchmarks, or of another than the baseline's."""
+    from tokbench.results.fingerprint import fingerprint, mismatch_line, mismatches
+    from tokbench.results.judging import ALLOW_FLAG, judgement_notes
+
+    notes = judgement_notes([(str(p), res) for p, res in zip(request.results, candidates)],
+                            allow_mismatch=request.allow_mismatch)
+    recorded = baseline.recorded.get("fingerprint")
+    if recorded:
+        diffs = mismatches(recorded, fingerprint(candidates[0].doc))
+        if diffs:
+            line = mismatch_line(f"the baseline's benchmark ({baseline.path})", str(request.results[0]), diffs)
+            if not request.allow_mismatch:
+                raise UserError(f"{line}; pass {ALLOW_FLAG} to judge them against each other anyway")
+            notes.append(f"{line}: judged anyway ({ALLOW_FLAG})")
+    return notes
+
+
 def run_gate(request: GateRequest) -> bool:
     """Print and write the verdict; True when a metric regressed."""
     from tokbench.gate import mode as modes
@@ -75,14 +94,17 @@ def run_gate(request: GateRequest) -> bool:
     from tokbench.gate.session import gate_benchmark, gate_results, measured_values
     from tokbench.gate.summary import headline, markdown_summary, outcome_table
     from tokbench.machine import machine_fingerprint
+    from tokbench.results.fingerprint import fingerprint
     from tokbench.report.terminal import console_for_tables, print_table
     from tokbench.results import load_results
 
     console = console_for_tables()
     baseline = load_baseline(request.baseline_path)
     n = _rounds(request, baseline)
+    mismatch = []
     if request.results:
         candidates = [load_results(p) for p in request.results]
+        mismatch = _same_benchmark(baseline, request, candidates)
         machine = candidates[0].doc["environment"].get("machine")
         if request.update_baseline:
             run = None
@@ -114,7 +136,8 @@ def run_gate(request: GateRequest) -> bool:
     if request.update_baseline:
         measured = measured_values(baseline, candidates)
         run_config = None if request.results else config.to_dict()
-        write_baseline(baseline, measured, _recorded(candidates, machine or {}, len(candidates)), run_config)
+        recorded = {**_recorded(candidates, machine or {}, len(candidates)), "fingerprint": fingerprint(candidates[0].doc)}
+        write_baseline(baseline, measured, recorded, run_config)
         for name, (value, values) in measured.items():
             console.print(f"  {name} = {value:.6g}  (rounds: {', '.join(f'{v:.4g}' for v in values)})")
         console.print(f"baseline updated: {request.baseline_path} ({source}); review and commit it")
@@ -125,7 +148,7 @@ def run_gate(request: GateRequest) -> bool:
     rec = baseline.recorded
     where = ", ".join(str(rec[k]) for k in ("created", "cpu_model", "git_commit") if rec.get(k))
     provenance = [f"Baseline `{baseline.path}`" + (f" (recorded {where})" if where else "") + f"; candidate: {source}.",
-                  f"Timing: {run.timing.why}.", *[f"{note}." for note in run.notes]]
+                  f"Timing: {run.timing.why}.", *[f"{note}." for note in [*mismatch, *run.notes]]]
     for line in provenance:
         console.print(line)
     for o in outcomes:

@@ -21,6 +21,7 @@ from tokbench.benchmark.model_cache import ModelCache
 from tokbench.errors import UserError
 from tokbench.gate.reference import Reference
 from tokbench.results import Results, load_results
+from tokbench.results.fingerprint import fingerprint, mismatches
 
 
 def _verified_first(config: RunConfig, round_no: int) -> RunConfig:
@@ -74,7 +75,12 @@ def run_ab_rounds(config: RunConfig, reference: Reference, rounds: range, out_di
         ]
         for argv, env, what in (sides if i % 2 else sides[::-1]):
             _run_side(argv, env, log, what)
-        pairs.append((load_results(cand_dir), load_results(ref_dir)))
+        pair = (load_results(cand_dir), load_results(ref_dir))
+        differences = mismatches(fingerprint(pair[0].doc), fingerprint(pair[1].doc))
+        if differences:  # the reference read the run config differently: an A/B of two benchmarks means nothing
+            raise UserError(f"round {i}: {reference.label} ran another benchmark than the candidate "
+                            f"({'; '.join(differences[:4])}); see {log}")
+        pairs.append(pair)
         progress(f"round {i}/{rounds.stop - 1}: candidate and {reference.label} "
                  f"({time.perf_counter() - start:.1f} s)")
     return pairs

@@ -31,4 +31,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from tokbench.process_exit import run_then_exit
+
+    run_then_exit(lambda: main(sys.argv[1:]))
