@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tokbench.engine.plan import StepPlan
@@ -26,21 +28,29 @@ TOKEN_COLUMNS = ["request_id", "index", "time_s"]
 class Recorder:
     steps: list[tuple] = field(default_factory=list)
     requests: list[tuple] = field(default_factory=list)
-    tokens: list[tuple] = field(default_factory=list)
+    # The tokens table as three columns: a long run makes tens of millions of rows.
+    token_request_ids: array = field(default_factory=lambda: array("q"))
+    token_indices: array = field(default_factory=lambda: array("q"))
+    token_times: array = field(default_factory=lambda: array("d"))
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
     def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, prepare_s: float, kv_used: int,
              kv_reserved: int, kv_capacity: int, preemptions: int) -> None:
+        c = plan.counts
         self.steps.append((
-            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, plan.kind, plan.layout,
-            len(plan.chunks), plan.real_tokens, plan.padded_tokens, plan.prefill_tokens,
-            plan.decode_tokens, plan.token_budget, sum(c.samples for c in plan.chunks),
-            sum(c.length * (c.start + c.length) for c in plan.chunks), kv_used, kv_reserved, kv_capacity,
-            sum(c.start + c.length for c in plan.chunks if c.length), preemptions,
+            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
+            c.batch_size, c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens, plan.token_budget,
+            c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity, c.kv_read_tokens, preemptions,
         ))
 
     def token(self, seq: Sequence, time_s: float) -> None:
-        self.tokens.append((seq.seq_id, seq.num_output - 1, time_s))
+        self.token_request_ids.append(seq.seq_id)
+        self.token_indices.append(len(seq.token_ids) - seq.prompt_len - 1)
+        self.token_times.append(time_s)
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.token_times)
 
     def finish(self, seq: Sequence, first_token_s: float, finish_s: float) -> None:
         r = seq.request
@@ -55,5 +65,9 @@ class Recorder:
             "steps": steps,
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
-            "tokens": pd.DataFrame(self.tokens, columns=TOKEN_COLUMNS),
+            "tokens": pd.DataFrame({
+                "request_id": np.frombuffer(self.token_request_ids, dtype=np.int64).copy(),
+                "index": np.frombuffer(self.token_indices, dtype=np.int64).copy(),
+                "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy(),
+            }, columns=TOKEN_COLUMNS),
         }

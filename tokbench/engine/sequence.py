@@ -6,22 +6,19 @@ from tokbench.workload.types import Request
 
 
 class Sequence:
-    __slots__ = ("request", "token_ids", "num_computed", "num_preemptions", "first_scheduled_s")
+    __slots__ = ("request", "token_ids", "num_computed", "num_preemptions", "first_scheduled_s", "seq_id",
+                 "prompt_len", "max_tokens")
 
     def __init__(self, request: Request):
         self.request = request
         self.token_ids: list[int] = list(request.prompt_token_ids)
+        # Copied from the (frozen) request: read every step by every strategy, so kept one lookup away.
+        self.seq_id = request.request_id
+        self.prompt_len = len(self.token_ids)
+        self.max_tokens = request.max_tokens
         self.num_computed = 0  # leading tokens whose KV is in the cache
         self.num_preemptions = 0
         self.first_scheduled_s: float | None = None
-
-    @property
-    def seq_id(self) -> int:
-        return self.request.request_id
-
-    @property
-    def prompt_len(self) -> int:
-        return self.request.prompt_len
 
     @property
     def num_tokens(self) -> int:
@@ -29,15 +26,15 @@ class Sequence:
 
     @property
     def num_output(self) -> int:
-        return len(self.token_ids) - self.request.prompt_len
+        return len(self.token_ids) - self.prompt_len
 
     @property
     def output_ids(self) -> list[int]:
-        return self.token_ids[self.request.prompt_len:]
+        return self.token_ids[self.prompt_len:]
 
     @property
     def finished(self) -> bool:
-        return self.num_output >= self.request.max_tokens
+        return len(self.token_ids) - self.prompt_len >= self.max_tokens
 
     @property
     def num_uncomputed(self) -> int:
@@ -51,7 +48,7 @@ class Sequence:
     @property
     def final_len(self) -> int:
         """Tokens this sequence will hold when done (outputs have fixed length: ignore_eos)."""
-        return self.request.prompt_len + self.request.max_tokens
+        return self.prompt_len + self.max_tokens
 
     def __repr__(self) -> str:
         return f"Sequence(id={self.seq_id}, tokens={self.num_tokens}, computed={self.num_computed})"

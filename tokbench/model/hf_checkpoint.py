@@ -15,7 +15,9 @@ SUPPORTED = ("llama", "qwen2", "mistral")
 
 
 def read_config(model_dir: Path) -> ModelConfig:
-    path = model_dir / "config.json"
+    """The shape of a Hugging Face model directory, or of a config.json file alone (no weights needed)."""
+    path = model_dir if model_dir.is_file() else model_dir / "config.json"
+    model_dir = path.parent if model_dir.is_file() else model_dir
     if not path.is_file():
         raise UserError(f"{model_dir}: no config.json (expected a Hugging Face model directory)")
     try:

@@ -1,0 +1,25 @@
+"""A real tiny-model run of every strategy (the measured side), and a target to simulate it with."""
+
+import pytest
+
+from tests.conftest import mixed_requests
+from tokbench.benchmark.strategy_registry import resolve
+from tokbench.engine.engine import Engine
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.model.presets import PRESETS
+from tokbench.simulate.target import Target
+
+STRATEGIES = ("static-padded", "continuous", "ffd-packing", "tokenmaxxing")
+# Peaks only feed MBU/MFU: any positive numbers do for tests.
+TINY_TARGET = Target(PRESETS["tiny"], "fp32", "test cpu", 1e10, 1e11)
+# Small enough for chunked prefill, mixed steps and (tokenmaxxing) preemption; 2 continuous slots.
+KNOBS = SchedulerConfig(kv_budget_tokens=320, max_model_len=128, max_num_seqs=6, max_batch_tokens=64,
+                        chunk_size=32, watermark=0.0)
+
+
+@pytest.fixture(scope="session")
+def measured(tiny_model):
+    """(tables per strategy, knobs, requests) of a real run: offline, mixed lengths."""
+    requests = mixed_requests(14, seed=5, max_prompt=80, max_output=16)
+    engine = Engine(tiny_model, KNOBS.kv_budget_tokens)
+    return {name: engine.serve(resolve(name), KNOBS, requests).tables() for name in STRATEGIES}, KNOBS, requests
