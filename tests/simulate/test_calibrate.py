@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import mixed_requests
-from tests.simulate.conftest import KNOBS, STRATEGIES, TINY_TARGET
+from tests.simulate.conftest import KNOBS, STRATEGIES, SYNTHETIC_SECONDS, TINY_TARGET
 from tokbench.benchmark.strategy_registry import resolve
 from tokbench.results import load_results
 from tokbench.simulate.calibrate import calibrate, fit_seconds, step_cycles
@@ -17,8 +17,7 @@ from tokbench.simulate.measured import compare, predict_measured
 from tokbench.simulate.run import simulate
 
 STORED = "tests/results/data/results-v1"  # a real four-strategy run of the tiny preset
-TRUTH = {"per_step": 2e-3, "computed_tokens": 3e-5, "batch_size": 1e-4, "attention_pairs": 2e-8,
-         "kv_read_tokens": 5e-7, "sampled_tokens": 4e-5}
+TRUTH = SYNTHETIC_SECONDS
 
 
 def _online(requests, gap_s):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import mixed_requests
-from tests.simulate.conftest import KNOBS, STRATEGIES, TINY_TARGET
+from tests.simulate.conftest import KNOBS, STRATEGIES, SYNTHETIC_SECONDS, TINY_TARGET
 from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine.loop import EngineError
 from tokbench.engine.policy import SchedulerConfig, Strategy
@@ -16,8 +16,7 @@ from tokbench.simulate.run import simulate_strategy
 from tokbench.workload.types import Request
 
 STEP_10MS = LinearStepModel(TINY_TARGET, {name: (0.01 if name == "per_step" else 0.0) for name in COEFFICIENTS})
-VARIED = LinearStepModel(TINY_TARGET, {"per_step": 2e-3, "computed_tokens": 3e-5, "batch_size": 1e-4,
-                                       "attention_pairs": 2e-8, "kv_read_tokens": 5e-7, "sampled_tokens": 4e-5})
+VARIED = LinearStepModel(TINY_TARGET, SYNTHETIC_SECONDS)
 ROOMY = SchedulerConfig(kv_budget_tokens=4096, max_model_len=256, max_num_seqs=8)
 
 

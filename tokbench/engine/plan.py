@@ -47,6 +47,7 @@ class StepCounts:
     sampled_tokens: int
     attention_pairs: int
     kv_read_tokens: int
+    max_context_tokens: int  # the longest row's context (a padded rectangle's key span)
 
     @property
     def padded_tokens(self) -> int:
@@ -64,11 +65,13 @@ class StepCounts:
 
 def count_step(chunks: tuple[SeqChunk, ...], computed_tokens: int | None) -> StepCounts:
     """One pass over the chunks; computed_tokens None means the ribbon (the real tokens)."""
-    real = decode = sampled = pairs = kv_read = 0
+    real = decode = sampled = pairs = kv_read = longest = 0
     for c in chunks:
         n = c.length
+        end = c.start + n
+        if end > longest:
+            longest = end
         if n:
-            end = c.start + n
             real += n
             pairs += n * end
             kv_read += end
@@ -76,7 +79,7 @@ def count_step(chunks: tuple[SeqChunk, ...], computed_tokens: int | None) -> Ste
                 sampled += 1
                 decode += c.is_decode
     return StepCounts(len(chunks), real, real if computed_tokens is None else computed_tokens, real - decode,
-                      sampled, pairs, kv_read)
+                      sampled, pairs, kv_read, longest)
 
 
 @dataclass(frozen=True)

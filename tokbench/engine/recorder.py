@@ -15,7 +15,7 @@ STEP_COLUMNS = [
     "step", "start_s", "end_s", "duration_s", "schedule_s", "prepare_s", "kind", "layout", "batch_size",
     "real_tokens", "padded_tokens", "prefill_tokens", "decode_tokens", "token_budget",
     "sampled_tokens", "attention_pairs", "kv_used_tokens", "kv_reserved_tokens", "kv_capacity_tokens",
-    "kv_read_tokens", "preemptions",
+    "kv_read_tokens", "preemptions", "max_context_tokens",
 ]
 REQUEST_COLUMNS = [
     "request_id", "arrival_s", "first_scheduled_s", "first_token_s", "finish_s", "prompt_len",
@@ -41,6 +41,7 @@ class Recorder:
             len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
             c.batch_size, c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens, plan.token_budget,
             c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity, c.kv_read_tokens, preemptions,
+            c.max_context_tokens,
         ))
 
     def token(self, seq: Sequence, time_s: float) -> None:

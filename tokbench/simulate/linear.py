@@ -2,8 +2,9 @@
 
     seconds = per_step + Σ_f per_unit[f] × f        f in features.FEATURES
 
-Six parameters, each a time with a meaning (seconds per step, per token slot, per row, per
-query-key pair, per KV token read, per sampled row); `calibrate` fits them to measured steps.
+Eight parameters, each a time with a meaning (seconds per step, per token slot, per row, per
+query-key pair, per KV token read, per sampled row, and per pair / key a padded rectangle adds
+where the backend runs the rectangle); `calibrate` fits them to measured steps.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from tokbench.engine.plan import StepPlan
 from tokbench.errors import UserError
-from tokbench.simulate.features import FEATURES
+from tokbench.simulate.features import FEATURES, plan_features
 from tokbench.simulate.target import Target
 
 PER_STEP = "per_step"
@@ -39,9 +40,8 @@ class LinearStepModel:
         object.__setattr__(self, "_w", tuple(float(self.seconds[name]) for name in COEFFICIENTS))
 
     def step_seconds(self, plan: StepPlan) -> float:
-        c, w = plan.counts, self._w
-        return (w[0] + w[1] * c.computed_tokens + w[2] * c.batch_size + w[3] * c.attention_pairs
-                + w[4] * c.kv_read_tokens + w[5] * c.sampled_tokens)
+        w = self._w
+        return w[0] + sum(a * b for a, b in zip(w[1:], plan_features(plan)))
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Seconds per step for a feature matrix (features.feature_matrix)."""
