@@ -48,7 +48,10 @@ def measured_workload(results: Results) -> Workload:
 
 
 def measured_scheduler(results: Results) -> SchedulerConfig:
-    config = SchedulerConfig(**results.doc["config"]["scheduler"])
+    try:
+        config = SchedulerConfig(**results.doc["config"]["scheduler"])
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"{results.path}: cannot read the measured scheduler knobs ({exc})") from None
     config.validate()
     return config
 

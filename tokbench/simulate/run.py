@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
@@ -37,7 +37,6 @@ class SimulatedRun:
     replicas: int = 1
     router: str | None = None
     cost_model: str = ""  # the cost model's kind
-    outputs: dict = field(default_factory=dict)  # no token ids are simulated
 
     def describe(self) -> dict:
         return {"name": self.name, "backend": "tokbench", "simulated": True, "strategy": self.strategy.name,
