@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections import deque
 
+from tokbench.benchmark.strategy_registry import register
+from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
+from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.engine.policy import Strategy
-from tokbench.benchmark.strategy_registry import register
 
 
 @register
 class Continuous(Strategy):
     name = "continuous"
     kv_layout = "contiguous"
-    knobs = ("max_num_seqs", "max_batch_tokens", "kv_budget_tokens", "max_model_len")
+    uses = ("max_num_seqs", "max_batch_tokens", "kv_budget_tokens", "max_model_len")
+    kv: ContiguousKVCache
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
@@ -31,6 +33,11 @@ class Continuous(Strategy):
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []
         self.joining: list[Sequence] = []
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        # Joiners fill the token budget; the first joiner alone may exceed it with a long prompt.
+        return max(config.max_batch_tokens, prompts.longest)
 
     def add(self, seq: Sequence) -> None:
         self.waiting.append(seq)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tokbench.benchmark.strategy_registry import register
+from tokbench.engine.knobs import Knob
+from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
+from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.engine.policy import Strategy
-from tokbench.benchmark.strategy_registry import register
 
 ALIGN = 16
 
@@ -27,13 +29,21 @@ def footprint(seq: Sequence) -> int:
 class FFDPacking(Strategy):
     name = "ffd-packing"
     kv_layout = "contiguous"
-    knobs = ("bin_tokens", "max_num_seqs", "kv_budget_tokens")
+    uses = ("max_num_seqs", "kv_budget_tokens")
+    knob_specs = (Knob("bin_tokens", int, None, "Bin capacity in tokens (default: the KV budget).", minimum=1),)
+    kv: ContiguousKVCache
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
-        self.capacity = min(config.bin_tokens or kv.capacity, kv.capacity)
+        self.capacity = min(self.knob("bin_tokens") or kv.capacity, kv.capacity)
         self.waiting: list[Sequence] = []
         self.bin: list[Sequence] = []
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        # A bin's prefill is one ribbon of its prompts: at most a bin, at most max_num_seqs prompts.
+        capacity = min(config.knobs.get("bin_tokens") or config.kv_budget_tokens, config.kv_budget_tokens)
+        return min(capacity, config.max_num_seqs * prompts.longest, prompts.total)
 
     def add(self, seq: Sequence) -> None:
         self.waiting.append(seq)

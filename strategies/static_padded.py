@@ -9,23 +9,29 @@ from __future__ import annotations
 
 from collections import deque
 
+from tokbench.benchmark.strategy_registry import register
+from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
+from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.engine.policy import Strategy
-from tokbench.benchmark.strategy_registry import register
 
 
 @register
 class StaticPadded(Strategy):
     name = "static-padded"
     kv_layout = "contiguous"
-    knobs = ("max_num_seqs", "kv_budget_tokens")
+    uses = ("max_num_seqs", "kv_budget_tokens")
+    kv: ContiguousKVCache
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
         self.waiting: deque[Sequence] = deque()
         self.batch: list[Sequence] = []
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        return config.max_num_seqs * prompts.longest  # a padded rectangle: every row as long as the longest
 
     def add(self, seq: Sequence) -> None:
         self.waiting.append(seq)

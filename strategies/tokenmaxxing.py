@@ -12,28 +12,41 @@ from __future__ import annotations
 
 from collections import deque
 
+from tokbench.benchmark.strategy_registry import register
+from tokbench.engine.knobs import Knob
+from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
+from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.engine.policy import Strategy
-from tokbench.benchmark.strategy_registry import register
 
 
 @register
 class TokenMaxxing(Strategy):
     name = "tokenmaxxing"
     kv_layout = "paged"
-    knobs = ("max_num_seqs", "max_batch_tokens", "chunk_size", "block_size", "watermark", "order",
-             "kv_budget_tokens")
+    uses = ("max_num_seqs", "max_batch_tokens", "block_size", "kv_budget_tokens")
+    knob_specs = (
+        Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1),
+        Knob("watermark", float, 0.01, "Fraction of KV blocks kept free when admitting new requests.",
+             minimum=0.0, below=1.0),
+        Knob("order", str, "fcfs", "Admission order: fcfs, or sjf (shortest prompt first).", choices=("fcfs", "sjf")),
+    )
+    kv: PagedKVCache
 
     def __init__(self, config, kv):
         super().__init__(config, kv)
+        self.chunk_size = self.knob("chunk_size")
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []  # admission order: oldest first, preempted last-in first
-        self.watermark_blocks = int(config.watermark * kv.num_blocks)
+        self.watermark_blocks = int(self.knob("watermark") * kv.num_blocks)
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        return config.max_batch_tokens
 
     def add(self, seq: Sequence) -> None:
-        if self.config.order == "sjf":
+        if self.knob("order") == "sjf":
             # Shortest prompt first among those not yet started; ties keep arrival order.
             i = len(self.waiting)
             while i > 0 and self.waiting[i - 1].num_computed == 0 and self.waiting[i - 1].num_tokens > seq.num_tokens:
@@ -62,7 +75,7 @@ class TokenMaxxing(Strategy):
                 if seq.seq_id in scheduled or (seq.num_uncomputed == 1) != want_decode:
                     i += 1
                     continue
-                n = min(seq.num_uncomputed, budget, self.config.chunk_size)
+                n = min(seq.num_uncomputed, budget, self.chunk_size)
                 if self._make_room(seq, seq.num_computed + n, scheduled):
                     chunks.append(SeqChunk(seq, seq.num_computed, n))
                     scheduled.add(seq.seq_id)
@@ -96,7 +109,7 @@ class TokenMaxxing(Strategy):
     def _admit(self, chunks: list[SeqChunk], budget: int) -> None:
         while self.waiting and budget > 0 and len(self.running) < self.config.max_num_seqs:
             seq = self.waiting[0]
-            n = min(seq.num_uncomputed, budget, self.config.chunk_size)
+            n = min(seq.num_uncomputed, budget, self.chunk_size)
             need = self.kv.blocks_needed(seq, n)
             # Backpressure: keep a watermark of free blocks for running requests to grow into,
             # unless nothing runs (then the head of the queue must go, or nothing ever would).

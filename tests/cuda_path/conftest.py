@@ -9,17 +9,17 @@ import torch
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
+from tokbench.engine.policy import SchedulerConfig  # noqa: E402
 from tokbench.model import LoadedModel  # noqa: E402
 from tokbench.model.config import ModelConfig  # noqa: E402
 from tokbench.model.llama import LlamaModel  # noqa: E402
 from tokbench.model.random_init import init_random_weights  # noqa: E402
-from tokbench.engine.policy import SchedulerConfig  # noqa: E402
 from tokbench.workload.types import Request  # noqa: E402
 
 VOCAB = 256
 # Small chunks and blocks: tokenmaxxing mixes decodes with prefill chunks over cached prefixes.
 SMALL_KNOBS = SchedulerConfig(kv_budget_tokens=512, max_model_len=128, max_num_seqs=4, max_batch_tokens=32,
-                              chunk_size=8, block_size=4)
+                              block_size=4, knobs={"chunk_size": 8})
 
 
 @pytest.fixture(scope="session")

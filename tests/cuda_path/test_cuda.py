@@ -71,14 +71,15 @@ def cpu_reference(tiny_model, workload):
     return {r.request_id: reference_tokens(tiny_model, r) for r in workload}
 
 
-KNOBS = dict(kv_budget_tokens=4096, max_model_len=256, max_num_seqs=8, max_batch_tokens=128, chunk_size=48)
+KNOBS = dict(kv_budget_tokens=4096, max_model_len=256, max_num_seqs=8, max_batch_tokens=128,
+             knobs={"chunk_size": 48})
 
 
 @pytest.mark.parametrize("strategy", ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"])
 def test_fp32_gpu_tokens_equal_cpu_reference(tiny_cuda, workload, cpu_reference, strategy):
+    from tokbench.benchmark.strategy_registry import resolve
     from tokbench.engine.engine import Engine
     from tokbench.engine.policy import SchedulerConfig
-    from tokbench.benchmark.strategy_registry import resolve
 
     torch.backends.cuda.matmul.allow_tf32 = False
     engine = Engine(tiny_cuda, KNOBS["kv_budget_tokens"], "triton")
@@ -89,10 +90,10 @@ def test_fp32_gpu_tokens_equal_cpu_reference(tiny_cuda, workload, cpu_reference,
 @pytest.mark.parametrize("strategy", ["continuous", "tokenmaxxing"])
 def test_captured_decode_graphs_keep_tokens(tiny_cuda, workload, cpu_reference, strategy):
     from tests.cuda_path.test_cuda_graphs import GraphedRunner
-    from tokbench.engine.engine import Engine
-    from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
-    from tokbench.engine.policy import SchedulerConfig
     from tokbench.benchmark.strategy_registry import resolve
+    from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
+    from tokbench.engine.engine import Engine
+    from tokbench.engine.policy import SchedulerConfig
 
     engine = Engine(tiny_cuda, KNOBS["kv_budget_tokens"], "triton")
     cls, knobs = resolve(strategy), SchedulerConfig(**KNOBS)
@@ -105,7 +106,11 @@ def test_captured_decode_graphs_keep_tokens(tiny_cuda, workload, cpu_reference, 
 
 
 def test_memory_probe_reads_this_gpu(tiny_cuda):
-    from tokbench.engine.memory_budget import largest_step_forward, measure_memory, plan_kv_budget
+    from tokbench.engine.memory_budget import (
+        largest_step_forward,
+        measure_memory,
+        plan_kv_budget,
+    )
 
     step = largest_step_forward(tiny_cuda.model, tiny_cuda.device, 4096, 64, tiny_cuda.cfg.max_model_len)
     state = measure_memory(tiny_cuda.device, step, 4096)

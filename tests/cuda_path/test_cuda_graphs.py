@@ -7,7 +7,12 @@ import pytest
 
 from tests.cuda_path.conftest import SMALL_KNOBS
 from tests.cuda_path.scenarios import make_scenario
-from tokbench.engine.cuda_graphs import bucket_for, graph_buckets, graphable, stage_decode
+from tokbench.engine.cuda_graphs import (
+    bucket_for,
+    graph_buckets,
+    graphable,
+    stage_decode,
+)
 from tokbench.engine.kv_contiguous import ContiguousKV
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.sequence import Sequence
@@ -77,11 +82,11 @@ class CountingGraphs:
 @pytest.mark.parametrize("strategy", ["static-padded", "continuous", "tokenmaxxing"])
 def test_static_buffer_decode_matches_reference(one_layer_model, engine_requests, engine_reference, strategy):
     pytest.importorskip("triton", reason="triton is not installed")
-    from tokbench.engine.engine import Engine
-    from tokbench.engine.cuda_graphs import DecodeGraphs
     from tokbench.benchmark.strategy_registry import resolve
+    from tokbench.engine.cuda_graphs import DecodeGraphs
+    from tokbench.engine.engine import Engine
 
-    knobs = replace(SMALL_KNOBS, chunk_size=64, max_batch_tokens=128)  # prefills end early: decode-only steps
+    knobs = replace(SMALL_KNOBS, knobs={"chunk_size": 64}, max_batch_tokens=128)  # prefills end early: decode-only steps
     engine = Engine(one_layer_model, knobs.kv_budget_tokens, "triton")
     cls = resolve(strategy)
     graphs = DecodeGraphs(one_layer_model.model, engine.storage, engine.backend, graph_buckets(knobs.max_num_seqs),

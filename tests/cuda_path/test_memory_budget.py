@@ -3,9 +3,19 @@
 import pytest
 import torch
 
+from tokbench.benchmark.kv_sizing import largest_step
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine.memory_budget import (
-    GiB, MemoryState, budget_that_fits, failed_allocation, largest_step_forward, largest_step_tokens,
-    linear_step_bytes, oom_message, plan_kv_budget)
+    GiB,
+    MemoryState,
+    budget_that_fits,
+    failed_allocation,
+    largest_step_forward,
+    linear_step_bytes,
+    oom_message,
+    plan_kv_budget,
+)
+from tokbench.engine.policy import PromptStats, SchedulerConfig
 from tokbench.errors import UserError
 
 BPT_8B = 2 * 32 * 8 * 128 * 2  # Llama-3.1-8B, bf16: K and V, 32 layers, 8 KV heads of 128 -> 128 KiB a token
@@ -27,10 +37,15 @@ def test_lower_utilization_gives_a_smaller_pool():
         plan_kv_budget(H100, bytes_per_token=BPT_8B, utilization=0.9).tokens
 
 
+def _largest(names, *, max_batch_tokens, max_num_seqs, longest, total, **knobs):
+    config = SchedulerConfig(kv_budget_tokens=1, max_model_len=8192, max_num_seqs=max_num_seqs,
+                             max_batch_tokens=max_batch_tokens, knobs=knobs)
+    return largest_step([resolve(n) for n in names], config, PromptStats(longest=longest, total=total))
+
+
 def test_a_step_that_grows_with_the_pool_is_solved_for():
     # ffd-packing's default bin is the pool itself: activations grow with the budget
-    step_tokens = largest_step_tokens(max_batch_tokens=2048, max_num_seqs=8, longest_prompt=512,
-                                      bin_tokens=None, total_prompt_tokens=10**9)
+    step_tokens = _largest(["ffd-packing"], max_batch_tokens=2048, max_num_seqs=10**6, longest=512, total=10**9)
     step = linear_step_bytes(H100, step_tokens)
     b = plan_kv_budget(H100, bytes_per_token=BPT_8B, step_bytes=step)
     room = int(0.9 * 80 * GiB) - 18 * GiB - b.margin
@@ -39,14 +54,16 @@ def test_a_step_that_grows_with_the_pool_is_solved_for():
 
 
 def test_largest_step_covers_every_strategy():
-    f = largest_step_tokens(max_batch_tokens=2048, max_num_seqs=64, longest_prompt=100, bin_tokens=None,
-                            total_prompt_tokens=3000)
+    builtins = ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"]
+    f = _largest(builtins, max_batch_tokens=2048, max_num_seqs=64, longest=100, total=3000)
     assert f(10**6) == 6400  # 64 padded prompts of 100 beat the token budget and the workload's 3000
-    g = largest_step_tokens(max_batch_tokens=512, max_num_seqs=4, longest_prompt=100, bin_tokens=None,
-                            total_prompt_tokens=50_000)
+    assert _largest(["tokenmaxxing"], max_batch_tokens=2048, max_num_seqs=64, longest=100, total=3000)(10**6) == 2048
+    assert _largest(["continuous"], max_batch_tokens=512, max_num_seqs=64, longest=900, total=3000)(10**6) == 900
+    g = _largest(["ffd-packing"], max_batch_tokens=512, max_num_seqs=1000, longest=100, total=50_000)
     assert g(20_000) == 20_000 and g(100_000) == 50_000  # an ffd bin: the pool, capped by the prompts
-    assert largest_step_tokens(max_batch_tokens=512, max_num_seqs=4, longest_prompt=100, bin_tokens=4096,
-                               total_prompt_tokens=50_000)(100_000) == 4096
+    assert _largest(["ffd-packing"], max_batch_tokens=512, max_num_seqs=4, longest=100, total=50_000)(10**5) == 512
+    assert _largest(["ffd-packing"], max_batch_tokens=512, max_num_seqs=1000, longest=100, total=50_000,
+                    bin_tokens=4096)(100_000) == 4096
 
 
 def test_no_room_is_one_clear_error():

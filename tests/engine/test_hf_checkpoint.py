@@ -6,11 +6,11 @@ import json
 import pytest
 import torch
 
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine.engine import Engine
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.errors import UserError
 from tokbench.model import load_model
-from tokbench.engine.policy import SchedulerConfig
-from tokbench.benchmark.strategy_registry import resolve
 from tokbench.workload.types import Request
 
 transformers = pytest.importorskip("transformers")
@@ -54,8 +54,8 @@ def test_greedy_tokens_match_transformers(tmp_path, arch):
 
     loaded = load_model(str(tmp_path), dtype=torch.float32, device=torch.device("cpu"))
     assert loaded.cfg.architecture == arch
-    cfg = SchedulerConfig(kv_budget_tokens=1024, max_model_len=loaded.cfg.max_model_len, chunk_size=16,
-                          max_batch_tokens=32)
+    cfg = SchedulerConfig(kv_budget_tokens=1024, max_model_len=loaded.cfg.max_model_len, max_batch_tokens=32,
+                          knobs={"chunk_size": 16})
     requests = [Request(i, 0.0, tuple(p), NEW_TOKENS) for i, p in enumerate(PROMPTS)]
     rec = Engine(loaded, cfg.kv_budget_tokens).serve(resolve("tokenmaxxing"), cfg, requests)
     assert rec.outputs == expected

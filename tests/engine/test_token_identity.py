@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import mixed_requests
-from tokbench.engine.engine import Engine
-from tokbench.engine.reference import reference_tokens
-from tokbench.engine.policy import SchedulerConfig
 from tokbench.benchmark.strategy_registry import builtin_names, resolve
+from tokbench.engine.engine import Engine
+from tokbench.engine.policy import SchedulerConfig
+from tokbench.engine.reference import reference_tokens
 
 STRATEGIES = ["static-padded", "continuous", "ffd-packing", "tokenmaxxing"]
 
@@ -27,9 +27,15 @@ def reference(tiny_model, workload):
     return {r.request_id: reference_tokens(tiny_model, r) for r in workload}
 
 
-def _serve(tiny_model, name, requests, **knobs):
+SHARED = ("kv_budget_tokens", "max_model_len", "max_num_seqs", "max_batch_tokens", "block_size")
+
+
+def _serve(tiny_model, name, requests, **settings):
+    shared = {k: v for k, v in settings.items() if k in SHARED}
+    knobs = {"chunk_size": 48, **{k: v for k, v in settings.items() if k not in SHARED}}
     cfg = SchedulerConfig(**{"kv_budget_tokens": 2048, "max_model_len": 256, "max_num_seqs": 8,
-                             "max_batch_tokens": 128, "chunk_size": 48, **knobs})
+                             "max_batch_tokens": 128, **shared},
+                          knobs={k: v for k, v in knobs.items() if k in {s.name for s in resolve(name).knob_specs}})
     engine = Engine(tiny_model, cfg.kv_budget_tokens)
     rec = engine.serve(resolve(name), cfg, requests)
     return rec

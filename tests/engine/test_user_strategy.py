@@ -6,12 +6,12 @@ import textwrap
 import pytest
 
 from tests.conftest import mixed_requests
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine.engine import Engine
 from tokbench.engine.loop import EngineError
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.engine.reference import reference_tokens
 from tokbench.errors import UserError
-from tokbench.engine.policy import SchedulerConfig
-from tokbench.benchmark.strategy_registry import resolve
 
 ONE_AT_A_TIME = textwrap.dedent('''
     from collections import deque

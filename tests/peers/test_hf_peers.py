@@ -6,16 +6,15 @@ import math
 import pytest
 import torch
 
+from tests.peers.conftest import SMALL, make_requests
+from tests.peers.peer_checks import check_peer_run
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.metrics.cost_model import CostModel
 from tokbench.peers import run_peer
 from tokbench.peers.hf_generate import take_batch
 from tokbench.peers.settings import PeerSettings
-from tokbench.engine.policy import SchedulerConfig
 from tokbench.verify import reference_outputs
 from tokbench.workload.types import Request
-
-from tests.peers.conftest import SMALL, make_requests
-from tests.peers.peer_checks import check_peer_run
 
 pytest.importorskip("transformers", reason="the hf peer needs transformers: pip install 'tokbench[hf]'")
 pytest.importorskip("psutil", reason="transformers' continuous batching needs psutil: pip install 'tokbench[hf]'")

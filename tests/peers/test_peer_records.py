@@ -5,14 +5,13 @@ import math
 import pandas as pd
 import pytest
 
+from tests.peers.conftest import SMALL, make_requests
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine.engine import Engine
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.summary import SLO, summarize
 from tokbench.peers.records import STEP_METRICS, PeerRequest, make_run, peer_tables
-from tokbench.engine.policy import SchedulerConfig
-from tokbench.benchmark.strategy_registry import resolve
-
-from tests.peers.conftest import SMALL, make_requests
 
 
 def _same(a, b) -> bool:

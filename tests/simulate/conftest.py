@@ -18,7 +18,7 @@ SYNTHETIC_SECONDS = {"per_step": 2e-3, "computed_tokens": 3e-5, "batch_size": 1e
                      "padded_kv_read_tokens": 3e-7}
 # Small enough for chunked prefill, mixed steps and (tokenmaxxing) preemption; 2 continuous slots.
 KNOBS = SchedulerConfig(kv_budget_tokens=320, max_model_len=128, max_num_seqs=6, max_batch_tokens=64,
-                        chunk_size=32, watermark=0.0)
+                        knobs={"chunk_size": 32, "watermark": 0.0})
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +27,16 @@ def measured(tiny_model):
     requests = mixed_requests(14, seed=5, max_prompt=80, max_output=16)
     engine = Engine(tiny_model, KNOBS.kv_budget_tokens)
     return {name: engine.serve(resolve(name), KNOBS, requests).tables() for name in STRATEGIES}, KNOBS, requests
+
+
+@pytest.fixture(scope="session")
+def measured_dir(tmp_path_factory):
+    """A real `tokbench run` of the tiny preset, every strategy, written to disk (with its run_config)."""
+    from tokbench.benchmark.config import ModelSettings, RunConfig, WorkloadSettings
+    from tokbench.benchmark.run import run_benchmark
+    from tokbench.results.writer import save_results
+
+    out = tmp_path_factory.mktemp("measured")
+    config = RunConfig(model=ModelSettings("tiny", threads=2), workload=WorkloadSettings("tiny"), warmup=False,
+                       out=str(out))
+    return save_results(run_benchmark(config), out).parent

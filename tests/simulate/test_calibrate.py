@@ -59,15 +59,15 @@ def test_calibrating_stored_results_reports_its_error_and_round_trips(tmp_path):
     assert load_cost_model(path) == model
 
 
-def test_predicting_stored_results_serves_the_same_steps_and_compares_every_metric():
-    results = load_results(STORED)
-    runs = predict_measured(results, calibrate([STORED]))
-    assert [r.name for r in runs] == results.run_names
-    for run in runs:  # the rebuilt workload and knobs make the measured schedule again (offline)
-        measured = results.run(run.name).steps
+def test_predicting_a_measured_run_serves_its_steps_and_compares_every_metric(measured_dir):
+    measured = load_results(measured_dir)
+    predicted = predict_measured(measured, calibrate([measured_dir]))
+    assert predicted.run_names == measured.run_names and predicted.doc["simulation"]["against"] == str(measured_dir)
+    for name in measured.run_names:  # the measured run's config, KV budget included: the same schedule
+        got, want = predicted.run(name).steps, measured.run(name).steps
         for column in ("kind", "batch_size", "real_tokens", "padded_tokens", "kv_reserved_tokens"):
-            assert run.tables["steps"][column].tolist() == measured[column].tolist()
-    table = compare(runs, results)
+            assert got[column].tolist() == want[column].tolist()
+    table = compare(predicted, measured)
+    assert set(table.run) == set(measured.run_names) and table.predicted.notna().all()
     row = table[(table.run == "tokenmaxxing") & (table.metric == "output_throughput")].iloc[0]
     assert row.relative_error == pytest.approx(row.predicted / row.measured - 1)
-    assert set(table.run) == set(results.run_names) and table.predicted.notna().all()

@@ -4,7 +4,9 @@ import math
 
 import pytest
 
+from tokbench.benchmark.strategy_registry import builtin_names, resolve
 from tokbench.engine.plan import SeqChunk, StepPlan
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import GPUS
@@ -80,13 +82,17 @@ def test_a_dtype_the_gpu_lacks_is_refused():
         RooflineModel.build("B300", PRESETS["llama-8b"])
 
 
+def _budget(model, requests):
+    knobs = SchedulerConfig(kv_budget_tokens=1, max_model_len=8192)
+    return gpu_kv_budget(model.target, model.gpu, requests, [resolve(s) for s in builtin_names()], knobs)
+
+
 def test_kv_budget_follows_gpu_memory_and_tensor_parallel():
     requests = [Request(0, 0.0, (7,) * 768, 256)]
-    knobs = {"max_batch_tokens": 2048, "max_num_seqs": 128}
-    llama8 = gpu_kv_budget(RooflineModel.build("H100-SXM", PRESETS["llama-8b"]), requests, **knobs)
-    # 0.9 x 80 GB - 16 GB of weights - context, margin and the largest step, at 128 KiB per token
+    llama8 = _budget(RooflineModel.build("H100-SXM", PRESETS["llama-8b"]), requests)
+    # 0.9 x 80 GB - 15 GB of weights - context, margin and the largest step, at 128 KiB per token
     assert 300_000 < llama8 < 0.9 * 80e9 / (128 * 1024)
     with pytest.raises(UserError, match="no room for KV"):
-        gpu_kv_budget(RooflineModel.build("H100-SXM", PRESETS["llama-70b"]), requests, **knobs)
-    tp4 = gpu_kv_budget(RooflineModel.build("H100-SXM", PRESETS["llama-70b"], tensor_parallel=4), requests, **knobs)
+        _budget(RooflineModel.build("H100-SXM", PRESETS["llama-70b"]), requests)
+    tp4 = _budget(RooflineModel.build("H100-SXM", PRESETS["llama-70b"], tensor_parallel=4), requests)
     assert tp4 > llama8  # four GPUs' memory less 141 GB of weights, at 320 KiB per token spread over four

@@ -40,7 +40,8 @@ def main() -> None:
         rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except UserError as exc:
-        print(f"tokbench: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # a config with several bad fields: one line each
+            print(f"tokbench: error: {line}", file=sys.stderr)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         print("tokbench: aborted", file=sys.stderr)

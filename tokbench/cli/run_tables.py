@@ -45,27 +45,28 @@ def _cell(summary: dict, key, kind: str) -> str:
     return " / ".join(_fmt(summary.get(k), kind) for k in keys)
 
 
-def print_summary(runs) -> None:
+def print_summary(runs: list[dict]) -> None:
+    """`runs`: the run entries of results.json (name, summary, ...)."""
     table = Table(title="tokbench run: summary", title_justify="left")
     table.add_column("metric")
     for r in runs:
-        table.add_column(r.name, justify="right")
+        table.add_column(r["name"], justify="right")
     for label, key, kind in SUMMARY_ROWS:
-        table.add_row(label, *(_cell(r.summary, key, kind) for r in runs))
-    base = runs[0].summary["output_throughput"] if runs else float("nan")
-    table.add_row(f"output vs {runs[0].name}" if runs else "",
-                  *(f"{r.summary['output_throughput'] / base:.2f}x" if base else "–" for r in runs))
+        table.add_row(label, *(_cell(r["summary"], key, kind) for r in runs))
+    base = runs[0]["summary"]["output_throughput"] if runs else float("nan")
+    table.add_row(f"output vs {runs[0]['name']}" if runs else "",
+                  *(f"{r['summary']['output_throughput'] / base:.2f}x" if base else "–" for r in runs))
     Console().print(table)
 
 
-def print_verification(runs) -> None:
+def print_verification(runs: list[dict]) -> None:
     table = Table(title="token identity vs the one-at-a-time reference", title_justify="left")
     for col in ("strategy", "requests matching", "first divergence"):
         table.add_column(col)
     for r in runs:
-        v = r.verification
+        v = r["verification"]
         first = v["mismatches"][0] if v["mismatches"] else None
         where = f"request {first['request_id']} at output token {first['first_divergence']}" if first else "–"
         status = "[green]" if not first else "[red]"
-        table.add_row(r.name, f"{status}{v['matching']}/{v['requests']}", where)
+        table.add_row(r["name"], f"{status}{v['matching']}/{v['requests']}", where)
     Console().print(table)

@@ -6,7 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokbench.workload.options import WorkloadOptions, parse_columns, parse_delimiter, parse_window
+from tokbench.workload.options import (
+    WorkloadOptions,
+    parse_columns,
+    parse_delimiter,
+    parse_window,
+)
 
 P = "Workload"
 Format = Annotated[Optional[str], typer.Option("--format", help="Trace format (default: detect).", rich_help_panel=P)]
@@ -20,7 +25,7 @@ Limit = Annotated[Optional[int], typer.Option("--limit", help="Keep the first N 
 Sample = Annotated[Optional[int], typer.Option("--sample", help="Keep N random requests (seeded).", rich_help_panel=P)]
 NumRequests = Annotated[Optional[int], typer.Option("--num-requests", help="Synthetic presets: number of requests.", rich_help_panel=P)]
 LengthScale = Annotated[float, typer.Option("--length-scale", help="Multiply prompt and output lengths.", rich_help_panel=P)]
-OverLength = Annotated[str, typer.Option("--over-length", help="Requests over max_model_len: clip or drop.", rich_help_panel=P)]
+OverLength = Annotated[str, typer.Option("--over-length", help="Requests over max_model_len: clip (proportionally), drop, or refuse (run: refuse unless chosen).", rich_help_panel=P)]
 SkipBadRows = Annotated[bool, typer.Option("--skip-bad-rows", help="Drop malformed rows (counted) instead of failing.", rich_help_panel=P)]
 SortByTime = Annotated[bool, typer.Option("--sort-by-time", help="Sort an out-of-order trace instead of rejecting it.", rich_help_panel=P)]
 Offline = Annotated[bool, typer.Option("--offline", help="Every request arrives at t=0.", rich_help_panel=P)]

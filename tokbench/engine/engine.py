@@ -1,16 +1,15 @@
-"""One benchmark: a model and a workload served under each strategy on the same engine."""
+"""The engine: what every strategy shares (model, KV storage, attention backend, runner, clock, costs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
-import pandas as pd
 import torch
 
-from tokbench.engine.attention.select import select_backend
 from tokbench.engine.attention import native_decode
 from tokbench.engine.attention.kernel_backend import KernelBackend
+from tokbench.engine.attention.select import select_backend
 from tokbench.engine.clock import Clock
 from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
 from tokbench.engine.host_memory import keep_freed_host_memory
@@ -19,36 +18,12 @@ from tokbench.engine.kv_contiguous import ContiguousKV
 from tokbench.engine.kv_paged import PagedKV
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.loop import run_loop
+from tokbench.engine.policy import SchedulerConfig, Strategy
 from tokbench.engine.runner import Runner
 from tokbench.engine.sequence import Sequence
 from tokbench.metrics.cost_model import CostModel
-from tokbench.metrics.hardware import DevicePeaks
-from tokbench.metrics.summary import SLO, summarize
 from tokbench.model import LoadedModel
-from tokbench.engine.policy import SchedulerConfig, Strategy
-from tokbench.workload.types import Request, Workload
-
-
-@dataclass
-class StrategyRun:
-    name: str
-    strategy: type[Strategy]
-    config: SchedulerConfig
-    tables: dict[str, pd.DataFrame]
-    outputs: dict[int, list[int]]
-    summary: dict[str, float]
-    verification: dict | None = None
-
-    def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "backend": "tokbench",
-            "strategy": self.strategy.name,
-            "kv_layout": self.strategy.kv_layout,
-            "knobs": {k: getattr(self.config, k) for k in self.strategy.knobs},
-            "summary": self.summary,
-            "verification": self.verification,
-        }
+from tokbench.workload.types import Request
 
 
 @dataclass
@@ -98,7 +73,7 @@ class Engine:
 
 
 def new_kv(strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
-    """The KV bookkeeping a strategy asks for, over the run's budget."""
+    """The KV bookkeeping a strategy asks for, over the run's budget (the engine's and a simulation's)."""
     if strategy.kv_layout == "paged":
         return PagedKV(config.kv_budget_tokens, config.block_size)
     return ContiguousKV(config.kv_budget_tokens)
@@ -109,23 +84,3 @@ def check_strategy(strategy: type[Strategy], config: SchedulerConfig, requests: 
     policy = strategy(config, new_kv(strategy, config))
     for r in requests:
         policy.check_fits(Sequence(r))
-
-
-def warmup_requests(requests: list[Request]) -> list[Request]:
-    """A few short offline requests: warm kernels and allocators, then thrown away."""
-    return [replace(r, request_id=i, arrival_s=0.0, prompt_token_ids=r.prompt_token_ids[:64],
-                    max_tokens=min(r.max_tokens, 4)) for i, r in enumerate(requests[:8])]
-
-
-def run_strategy(engine: Engine, strategy: type[Strategy], config: SchedulerConfig, workload: Workload, *,
-                 peaks: DevicePeaks, slo: SLO, warmup: bool = True,
-                 on_step: Callable[[int], None] | None = None) -> StrategyRun:
-    if engine.graphs is not None:  # captured before the clock starts: capture is never timed
-        engine.graphs.capture(strategy.kv_layout, config.block_size)
-    if warmup:
-        engine.serve(strategy, config, warmup_requests(workload.requests))
-    rec = engine.serve(strategy, config, workload.requests, on_step)
-    tables = rec.tables()
-    summary = summarize(tables["requests"], tables["steps"], tables["tokens"], cost=engine.cost,
-                        peak_bandwidth=peaks.peak_bandwidth, peak_flops=peaks.peak_flops, slo=slo)
-    return StrategyRun(strategy.name, strategy, config, tables, rec.outputs, summary)

@@ -43,3 +43,51 @@ class KVCache(ABC):
     @abstractmethod
     def slots(self, seq: Sequence, start: int, end: int) -> list[int]:
         """Physical slot index of each position in [start, end) of `seq` (must be reserved)."""
+
+
+class ContiguousKVCache(KVCache):
+    """What strategies on contiguous KV may call: one run of slots per sequence, sized up front."""
+
+    layout = "contiguous"
+
+    @abstractmethod
+    def reserve(self, seq: Sequence, length: int) -> bool:
+        """Reserve `length` slots for `seq`; False (and nothing changes) if no run is long enough."""
+
+    @abstractmethod
+    def reserve_group(self, seqs: list[Sequence], length: int) -> bool:
+        """Reserve equal runs for `seqs` side by side (a padded batch sees one [B, length] block)."""
+
+    @abstractmethod
+    def can_reserve(self, length: int) -> bool:
+        """Whether a run of `length` free slots exists now."""
+
+    @abstractmethod
+    def base(self, seq: Sequence) -> int:
+        """First slot of `seq`'s run."""
+
+
+class PagedKVCache(KVCache):
+    """What strategies on paged KV may call: blocks taken on demand, a block table per sequence."""
+
+    layout = "paged"
+    block_size: int
+    num_blocks: int
+    block_tables: dict[int, list[int]]
+
+    @property
+    @abstractmethod
+    def num_free_blocks(self) -> int:
+        """Blocks in the free pool now."""
+
+    def blocks_for(self, num_tokens: int) -> int:
+        """Blocks that hold `num_tokens` tokens."""
+        return -(-num_tokens // self.block_size)
+
+    @abstractmethod
+    def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
+        """New blocks `seq` needs to hold its first `num_tokens` tokens."""
+
+    @abstractmethod
+    def allocate(self, seq: Sequence, num_tokens: int) -> bool:
+        """Make room for `seq`'s first `num_tokens` tokens; False (nothing changes) if blocks run out."""

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import bisect
 
-from tokbench.engine.kv_base import KVCache
+from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.sequence import Sequence
 
 
-class ContiguousKV(KVCache):
-    layout = "contiguous"
+class ContiguousKV(ContiguousKVCache):
 
     def __init__(self, capacity: int):
         super().__init__(capacity)
@@ -33,7 +32,6 @@ class ContiguousKV(KVCache):
         return self.largest_free_run() >= length
 
     def reserve(self, seq: Sequence, length: int) -> bool:
-        """Reserve `length` slots for `seq`; False (and nothing changes) if no run is long enough."""
         base = self._take(length)
         if base is None:
             return False
@@ -41,7 +39,6 @@ class ContiguousKV(KVCache):
         return True
 
     def reserve_group(self, seqs: list[Sequence], length: int) -> bool:
-        """Reserve equal runs for `seqs` side by side, so a padded batch sees one [B, length] block."""
         base = self._take(length * len(seqs))
         if base is None:
             return False

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections import deque
 
-from tokbench.engine.kv_base import KVCache
+from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.sequence import Sequence
 
 
-class PagedKV(KVCache):
-    layout = "paged"
+class PagedKV(PagedKVCache):
 
     def __init__(self, capacity: int, block_size: int = 16):
         if block_size < 1:
@@ -33,16 +32,11 @@ class PagedKV(KVCache):
     def reserved_tokens(self) -> int:
         return (self.num_blocks - len(self._free_blocks)) * self.block_size
 
-    def blocks_for(self, num_tokens: int) -> int:
-        return -(-num_tokens // self.block_size)
-
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
-        """New blocks `seq` needs to hold its first `num_tokens` tokens."""
         have = len(self.block_tables.get(seq.seq_id, ()))
         return max(0, self.blocks_for(num_tokens) - have)
 
     def allocate(self, seq: Sequence, num_tokens: int) -> bool:
-        """Make room for `seq`'s first `num_tokens` tokens; False (nothing changes) if blocks run out."""
         need = self.blocks_needed(seq, num_tokens)
         if need > len(self._free_blocks):
             return False

@@ -148,18 +148,6 @@ def measure_memory(device: torch.device, warmup_step: Callable[[], None], step_t
     return MemoryState(total=total, free=free, step_peak=peak, step_tokens=step_tokens)
 
 
-def largest_step_tokens(*, max_batch_tokens: int, max_num_seqs: int, longest_prompt: int,
-                        bin_tokens: int | None, total_prompt_tokens: int) -> Callable[[int], int]:
-    """Tokens of the largest step any built-in strategy can run, given the KV pool's size.
-
-    tokenmaxxing: its token budget; static-padded and continuous: a batch of prefills (at most
-    max_num_seqs prompts, padded to the longest for static); ffd-packing: one bin's prompts
-    (its capacity, by default the KV pool itself), never more than the workload's prompts.
-    """
-    fixed = max(max_batch_tokens, max_num_seqs * longest_prompt)
-    return lambda kv_tokens: max(fixed, min(bin_tokens or kv_tokens, total_prompt_tokens))
-
-
 def largest_step_forward(model, device: torch.device, tokens: int, sampled: int,
                          max_model_len: int) -> Callable[[], None]:
     """One forward pass over `tokens` tokens without KV (attention returns a q-sized tensor, as the

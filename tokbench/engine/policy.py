@@ -1,47 +1,41 @@
-"""The policy side of the engine: the Strategy base class, its knobs, and how strategies are found.
+"""The policy contract: what a strategy is given, what it must answer, and the knobs it declares.
 
 A strategy owns its queues and decides, each step, which sequences advance by how many tokens and
-in which layout. It may allocate and free KV through its KVCache; it never touches tensors.
+in which layout (a StepPlan, engine/plan.py). It may allocate and free KV through the typed KV
+interface of its layout (engine/kv_base.py); it never touches tensors.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
-from typing import ClassVar, Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Mapping
 
+from tokbench.engine.knobs import Knob, resolve_knobs
 from tokbench.engine.kv_base import KVCache, KVLayout
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 
-Order = Literal["fcfs", "sjf"]
-
 
 @dataclass(frozen=True)
 class SchedulerConfig:
-    """Knobs shared by all strategies; each uses the ones that mean something to it."""
+    """Limits every strategy shares (equal for all in a run), plus the values of declared knobs."""
 
     kv_budget_tokens: int  # token slots of KV memory; equal for every strategy by default
     max_model_len: int
-    max_num_seqs: int = 128
-    max_batch_tokens: int = 2048  # per-step token budget (tokenmaxxing) / prefill cap (continuous)
-    block_size: int = 16
-    chunk_size: int = 512  # longest prefill chunk tokenmaxxing puts in one step
-    watermark: float = 0.01  # fraction of KV blocks kept free when admitting new requests
-    order: Order = "fcfs"
-    bin_tokens: int | None = None  # ffd-packing bin capacity; None = kv_budget_tokens
+    max_num_seqs: int = 128  # most sequences in one step
+    max_batch_tokens: int = 2048  # most tokens in one step, where a strategy has a token budget
+    block_size: int = 16  # paged KV block size (the attention backend is chosen for it too)
+    knobs: Mapping[str, Any] = field(default_factory=dict)  # strategy knobs set for this run, by name
 
     def validate(self) -> None:
         checks = {
             "--kv-budget-tokens": self.kv_budget_tokens >= 1,
+            "--max-model-len": self.max_model_len >= 1,
             "--max-num-seqs": self.max_num_seqs >= 1,
             "--max-batch-tokens": self.max_batch_tokens >= 1,
             "--block-size": self.block_size >= 1,
-            "--chunk-size": self.chunk_size >= 1,
-            "--watermark": 0.0 <= self.watermark < 1.0,
-            "--order": self.order in ("fcfs", "sjf"),
-            "--bin-tokens": self.bin_tokens is None or self.bin_tokens >= 1,
         }
         for flag, ok in checks.items():
             if not ok:
@@ -49,19 +43,50 @@ class SchedulerConfig:
                 raise UserError(f"{flag} {value!r} is out of range")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "knobs": dict(self.knobs)}
+
+
+@dataclass(frozen=True)
+class PromptStats:
+    """What a strategy may need to know of the workload to bound its largest step."""
+
+    longest: int
+    total: int
 
 
 class Strategy(ABC):
     name: ClassVar[str]
     kv_layout: ClassVar[KVLayout]
-    # Knobs of SchedulerConfig this strategy reads (recorded with its results).
-    knobs: ClassVar[tuple[str, ...]] = ()
+    # Shared limits of SchedulerConfig this strategy reads (recorded with its results).
+    uses: ClassVar[tuple[str, ...]] = ()
+    # Knobs of its own: set with --knob NAME=VALUE (or a flag of the same name), validated, recorded.
+    knob_specs: ClassVar[tuple[Knob, ...]] = ()
 
     def __init__(self, config: SchedulerConfig, kv: KVCache):
+        if kv.layout != self.kv_layout:
+            raise TypeError(f"{self.name} needs {self.kv_layout} KV, got {kv.layout}")
         self.config = config
         self.kv = kv
+        self.knob_values = resolve_knobs(self.knob_specs, config.knobs)
         self.num_preemptions = 0
+
+    def knob(self, name: str) -> Any:
+        """The value of one of this strategy's declared knobs (the default unless the run set it)."""
+        return self.knob_values[name]
+
+    @classmethod
+    def recorded_knobs(cls, config: SchedulerConfig) -> dict:
+        """What results record as this strategy's knobs: the shared limits it reads and its own knobs."""
+        return {**{k: getattr(config, k) for k in cls.uses}, **resolve_knobs(cls.knob_specs, config.knobs)}
+
+    @classmethod
+    def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
+        """Most tokens one step of this strategy can hold (sizes the activation memory on GPUs).
+
+        The default is safe for any policy that respects max_num_seqs and prefills whole prompts
+        or token-budgeted chunks; override it to be tighter, or larger if a step can exceed that.
+        """
+        return max(config.max_batch_tokens, min(config.max_num_seqs * prompts.longest, prompts.total))
 
     @abstractmethod
     def add(self, seq: Sequence) -> None:

@@ -87,12 +87,14 @@ GPUS: tuple[GpuPeaks, ...] = (
 )
 
 
+def find_gpu(name: str) -> GpuPeaks | None:
+    """A table entry by its short name (case-insensitive), else by a device name; None if neither."""
+    return next((g for g in GPUS if g.key.lower() == name.lower()), None) or lookup(name)
+
+
 def gpu_by_key(key: str) -> GpuPeaks:
-    """A table entry by its short name (case-insensitive), else by a device name; UserError if neither."""
-    for gpu in GPUS:
-        if gpu.key.lower() == key.lower():
-            return gpu
-    found = lookup(key)
+    """find_gpu, or a UserError listing the short names."""
+    found = find_gpu(key)
     if found is None:
         raise UserError(f"GPU {key!r} is not in the hardware table (known: {', '.join(g.key for g in GPUS)})")
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tokbench.errors import UserError
 
@@ -106,8 +106,8 @@ def run_peer(peer: tuple[str, str], settings):
 
 
 def run_peers(peers: list[tuple[str, str]], *, model_spec: str, loaded, requests, sched, cost, slo, warmup: bool,
-              threads: int, progress) -> list:
-    """Every requested peer run, each with a progress bar; [] when none was asked for."""
+              threads: int, on_progress: Callable[[str, int], None]) -> list:
+    """Every requested peer run, in order; on_progress(run name, requests done) as they finish."""
     if not peers:
         return []
     from tokbench.peers.settings import PeerSettings
@@ -115,9 +115,10 @@ def run_peers(peers: list[tuple[str, str]], *, model_spec: str, loaded, requests
     runs = []
     with peer_model_dir(model_spec, loaded) as model_dir:
         for peer in peers:
-            task = progress.add_task(run_name(peer), total=len(requests))
+            name = run_name(peer)
+            on_progress(name, 0)
             settings = PeerSettings(model_dir=model_dir, dtype=loaded.dtype, device=loaded.device, sched=sched,
                                     requests=requests, cost=cost, slo=slo, warmup=warmup, threads=threads,
-                                    on_progress=lambda done, t=task: progress.update(t, completed=done))
+                                    on_progress=lambda done, n=name: on_progress(n, done))
             runs.append(run_peer(peer, settings))
     return runs

@@ -11,7 +11,7 @@ Not under torch.inference_mode(): the manager's worker thread then fails on its 
 
 from __future__ import annotations
 
-from tokbench.engine.engine import warmup_requests
+from tokbench.workload.warmup import warmup_requests
 from tokbench.errors import UserError
 from tokbench.peers.arrivals import ArrivalQueue
 from tokbench.peers.hf_model import greedy_config, hf_engine_info, load_hf_model

@@ -12,12 +12,12 @@ import time
 
 import torch
 
-from tokbench.engine.engine import warmup_requests
 from tokbench.peers.arrivals import ArrivalQueue
 from tokbench.peers.hf_model import greedy_config, hf_engine_info, load_hf_model
 from tokbench.peers.records import PeerRequest, PeerRun, make_run
 from tokbench.peers.settings import PeerSettings
 from tokbench.workload.types import Request
+from tokbench.workload.warmup import warmup_requests
 
 
 class _StepTimes:

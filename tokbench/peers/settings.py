@@ -8,9 +8,9 @@ from typing import Callable
 
 import torch
 
+from tokbench.engine.policy import SchedulerConfig
 from tokbench.metrics.cost_model import CostModel
 from tokbench.metrics.summary import SLO
-from tokbench.engine.policy import SchedulerConfig
 from tokbench.workload.types import Request
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from tokbench.engine.engine import warmup_requests
+from tokbench.workload.warmup import warmup_requests
 from tokbench.errors import UserError
 from tokbench.peers.records import PeerRequest, PeerRun, make_run
 from tokbench.peers.settings import PeerSettings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -35,11 +36,21 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Results:
-    path: Path  # the results.json that was loaded
+    """A benchmark's results: loaded from a directory, or as run_benchmark returns them (path None)."""
+
+    path: Path | None  # the results.json that was loaded; None for results not written yet
     doc: dict
     requests: pd.DataFrame
     steps: pd.DataFrame
     tokens: pd.DataFrame
+    # Generated token ids per run and request: always in memory after a run; from disk only if saved.
+    outputs: dict[str, dict[int, list[int]]] | None = None
+    workload: Any = None  # the Workload served (in memory only): its prompts go with saved outputs
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per strategy that could not finish (e.g. out of GPU memory); the others' results stand."""
+        return list(self.doc.get("failures", []))
 
     @property
     def runs(self) -> list[dict]:

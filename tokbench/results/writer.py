@@ -14,7 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from tokbench.atomic import atomic_path, atomic_write_text
-from tokbench.results.format import OUTPUTS_FILE, RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES, table_format
+from tokbench.results.format import (
+    OUTPUTS_FILE,
+    RESULTS_FILE,
+    SCHEMA_NAME,
+    SCHEMA_VERSION,
+    TABLES,
+    table_format,
+)
 from tokbench.results.integrity import integrity_block
 from tokbench.results.table_columns import REQUIRED_COLUMNS
 from tokbench.workload.types import Workload
@@ -41,10 +48,22 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
             df.to_csv(tmp, index=False)
 
 
+def save_results(results, out_dir: str | Path, *, save_outputs: bool = False) -> Path:
+    """Write in-memory Results (as run_benchmark returns them) to `out_dir`; the path of results.json."""
+    doc = results.doc
+    extra = {k: doc[k] for k in ("run_config", "simulation", "failures", "notes") if k in doc}
+    tables = {name: [getattr(results, name)] for name in TABLES}
+    return write_results(out_dir, config=doc["config"], environment=doc["environment"], runs=doc["runs"],
+                         tables=tables, workload=results.workload, extra=extra,
+                         outputs=results.outputs if save_outputs else None)
+
+
 def write_results(out_dir: str | Path, *, config: dict, environment: dict, runs: list[dict],
                   tables: dict[str, list[pd.DataFrame]], workload: Workload,
-                  outputs: dict[str, dict[int, list[int]]] | None = None) -> Path:
-    """`runs`: one description per strategy/backend; `tables[name]`: frames that carry a `run` column."""
+                  outputs: dict[str, dict[int, list[int]]] | None = None, extra: dict | None = None) -> Path:
+    """`runs`: one description per strategy/backend; `tables[name]`: frames that carry a `run` column.
+
+    `extra`: further top-level keys of results.json (run_config, failures, notes)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # An older results.json would describe tables about to be replaced: until the new one lands, none.
@@ -73,6 +92,7 @@ def write_results(out_dir: str | Path, *, config: dict, environment: dict, runs:
         "workload": {"name": workload.name, "num_requests": len(workload.requests),
                      "offline": workload.is_offline, "source": workload.source},
         "runs": runs,
+        **(extra or {}),
         "tables": {"format": fmt, **files},
     }
     # Digest the document as a reader will see it: after the JSON round trip (str() of odd values, NaN -> null).

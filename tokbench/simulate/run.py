@@ -40,7 +40,7 @@ class SimulatedRun:
 
     def describe(self) -> dict:
         return {"name": self.name, "backend": "tokbench", "simulated": True, "strategy": self.strategy.name,
-                "kv_layout": self.strategy.kv_layout, "knobs": {k: getattr(self.config, k) for k in self.strategy.knobs},
+                "kv_layout": self.strategy.kv_layout, "knobs": self.strategy.recorded_knobs(self.config),
                 "replicas": self.replicas, "router": self.router, "cost_model": self.cost_model,
                 "summary": self.summary, "verification": None}
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from tokbench.errors import UserError
 
-OVER_LENGTH_POLICIES = ("clip", "drop")
+OVER_LENGTH_POLICIES = ("clip", "drop", "refuse")  # refuse: a request over max_model_len is an error
 TIME_UNIT_NAMES = ("s", "ms", "us", "ns", "datetime")
 
 
@@ -23,7 +23,7 @@ class WorkloadOptions:
     sample: int | None = None  # keep N requests drawn at random (seeded), in arrival order
     num_requests: int | None = None  # synthetic presets: override the preset's request count
     length_scale: float = 1.0  # multiply prompt and output lengths
-    over_length: str = "clip"  # requests over max_model_len: clip (proportionally) or drop
+    over_length: str = "clip"  # requests over max_model_len: clip (proportionally), drop, or refuse
     skip_bad_rows: bool = False  # drop malformed rows (counted by reason) instead of failing
     sort_by_time: bool = False  # sort an out-of-order trace instead of rejecting it
     offline: bool = False  # every request arrives at t=0

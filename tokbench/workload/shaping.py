@@ -42,6 +42,10 @@ def _fit_max_model_len(table: LengthTable, max_model_len: int, policy: str) -> L
     total = table.prompt_len + table.output_len
     over = total > max_model_len
     count = int(over.sum())
+    if policy == "refuse" and count:
+        raise UserError(f"{table.source.get('name', 'workload')}: {count} of {len(table)} request(s) need more than "
+                        f"max_model_len {max_model_len} tokens (prompt + output); choose --over-length clip or drop, "
+                        "or --length-scale")
     if policy == "drop":
         table = table.take(~over)
         table.source["dropped_over_length"] = count

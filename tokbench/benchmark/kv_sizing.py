@@ -1,0 +1,51 @@
+"""The KV budget of a run: one number of token slots, equal for every strategy.
+
+On CPU it is 16 max-length sequences unless given. On CUDA it is sized from the device's memory
+after a warmup at the largest step any of the run's strategies can take (each strategy says how
+large, engine/policy.py), and a requested budget that does not fit is refused with the largest
+that does (engine/memory_budget.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from tokbench.engine.memory_budget import (
+    KVBudget,
+    largest_step_forward,
+    linear_step_bytes,
+    measure_memory,
+    plan_kv_budget,
+)
+from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
+from tokbench.model import LoadedModel
+from tokbench.workload.types import Request
+
+CPU_DEFAULT_SEQUENCES = 16
+MAX_WARMUP_TOKENS = 32768  # the probe's forward; larger steps are extrapolated linearly
+
+
+def largest_step(strategies: list[type[Strategy]], config: SchedulerConfig, prompts: PromptStats):
+    """Tokens of the largest step of any of `strategies`, as a function of the KV pool's size."""
+    return lambda kv_tokens: max([config.max_batch_tokens] + [
+        cls.largest_step_tokens(replace(config, kv_budget_tokens=max(kv_tokens, 1)), prompts) for cls in strategies])
+
+
+def resolve_kv_budget(loaded: LoadedModel, requests: list[Request], strategies: list[type[Strategy]],
+                      config: SchedulerConfig, *, requested: int | None,
+                      utilization: float) -> tuple[int, KVBudget | None]:
+    """(tokens, the GPU sizing behind them or None on CPU); `config.kv_budget_tokens` is ignored."""
+    cfg, device = loaded.cfg, loaded.device
+    if device.type != "cuda":
+        return (CPU_DEFAULT_SEQUENCES * cfg.max_model_len if requested is None else requested), None
+    prompts = PromptStats(longest=max(r.prompt_len for r in requests), total=sum(r.prompt_len for r in requests))
+    steps = largest_step(strategies, config, prompts)
+    probe_tokens = min(steps(0), MAX_WARMUP_TOKENS)
+    state = measure_memory(device, largest_step_forward(loaded.model, device, probe_tokens, config.max_num_seqs,
+                                                        cfg.max_model_len), probe_tokens)
+    budget = plan_kv_budget(state, bytes_per_token=cfg.kv_bytes_per_token(torch.finfo(loaded.dtype).bits // 8),
+                            utilization=utilization, step_bytes=linear_step_bytes(state, steps),
+                            requested_tokens=requested)
+    return budget.tokens, budget

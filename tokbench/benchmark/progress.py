@@ -1,0 +1,24 @@
+"""What run_benchmark tells its caller while it works (the CLI draws progress bars from it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+Kind = Literal["note", "start", "step", "done", "failed"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    kind: Kind  # note: a line about the setup; start/step/done/failed: one run's progress
+    run: str = ""  # the run's name (strategy or peer), with its round when repeated
+    done: int = 0  # requests finished so far
+    total: int = 0
+    message: str = ""
+
+
+OnProgress = Callable[[Progress], None]
+
+
+def ignore(_: Progress) -> None:
+    pass

@@ -1,0 +1,47 @@
+"""A finished benchmark as a Results value: the document results.json will hold, and the tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tokbench.benchmark.prepare import Prepared
+from tokbench.environment import describe_environment
+from tokbench.results import Results
+from tokbench.results.format import TABLES
+from tokbench.results.table_columns import REQUIRED_COLUMNS
+
+
+def combined_table(runs, name: str) -> pd.DataFrame:
+    """One results table of every run, told apart by a `run` column."""
+    frames = [r.tables[name].assign(run=r.name) for r in runs if len(r.tables[name])]
+    # An empty table keeps its columns (a peer backend has no steps).
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
+
+
+def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[str]) -> Results:
+    loaded, wl = p.loaded, p.workload
+    config = {
+        "model": {"spec": p.config.model.spec, "source": loaded.source, "dtype": str(p.dtype).removeprefix("torch."),
+                  "config": loaded.cfg.to_dict(), "weight_bytes": loaded.model.weight_bytes},
+        "workload": {"spec": p.config.workload.spec, "options": p.config.workload.options.as_dict()},
+        "seed": p.config.seed,
+        "warmup": p.config.warmup,
+        "scheduler": p.sched.to_dict(),
+        "kv_sizing": p.gpu_budget.to_dict() if p.gpu_budget else
+        {"source": "given" if p.config.scheduler.kv_budget_tokens else "default"},
+        "slo": p.config.slo.as_dict(),
+        "cost_model": p.engine.cost.to_dict(),
+        "peaks": p.peaks.to_dict(),
+    }
+    doc = {
+        "run_config": p.config.to_dict(),
+        "config": config,
+        "environment": {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()},
+        "workload": {"name": wl.name, "num_requests": len(wl.requests), "offline": wl.is_offline,
+                     "source": wl.source},
+        "runs": [r.describe() for r in runs],
+        "failures": failures,
+        "notes": notes,
+    }
+    tables = {name: combined_table(runs, name) for name in TABLES}
+    return Results(None, doc, **tables, outputs={r.name: r.outputs for r in runs}, workload=wl)
