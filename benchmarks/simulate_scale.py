@@ -2,10 +2,10 @@
 
     python benchmarks/simulate_scale.py [--requests 100000] [--workers 2] [--gpu H100-SXM] [--model llama-8b]
 
-The cost model is the roofline of --model on --gpu (bf16, defaults of docs/simulate.md); knobs are
-`tokbench run`'s defaults with the KV budget that GPU's memory leaves. Prints the time to build the
-workload, each strategy's simulated steps and rows, and the wall time of the whole simulation
-(strategies in --workers processes at once), then the load average: the figures mean little on a
+What `tokbench simulate --roofline GPU --model MODEL --workload chat --num-requests N --workers W`
+does, without writing the results (tens of millions of token rows): the roofline of --model on
+--gpu, `run`'s default knobs, the KV budget that GPU's memory leaves. Prints each strategy's
+simulated steps and rows and the wall time, then the load average: the figures mean little on a
 busy machine.
 """
 
@@ -15,12 +15,9 @@ import argparse
 import os
 import time
 
-from tokbench.benchmark.strategy_registry import builtin_names, resolve
-from tokbench.engine.policy import SchedulerConfig
-from tokbench.model.presets import PRESETS
-from tokbench.simulate import RooflineModel, simulate
-from tokbench.simulate.gpu_memory import gpu_kv_budget
-from tokbench.workload import WorkloadOptions, load_workload
+from tokbench.benchmark.config import ModelSettings, RunConfig, WorkloadSettings
+from tokbench.simulate import roofline_for, simulate_benchmark
+from tokbench.workload.options import WorkloadOptions
 
 
 def main() -> None:
@@ -30,29 +27,23 @@ def main() -> None:
     ap.add_argument("--gpu", default="H100-SXM")
     ap.add_argument("--model", default="llama-8b")
     ap.add_argument("--workload", default="chat")
-    ap.add_argument("--strategy", action="append", help="default: all built-ins")
     a = ap.parse_args()
 
-    cfg = PRESETS[a.model]
-    model = RooflineModel.build(a.gpu, cfg)
-    t0 = time.perf_counter()
-    wl = load_workload(a.workload, seed=0, vocab_size=cfg.vocab_size, max_model_len=cfg.max_model_len,
-                       options=WorkloadOptions(num_requests=a.requests), lengths_only=True)
-    knobs = dict(max_num_seqs=128, max_batch_tokens=2048)
-    budget = gpu_kv_budget(model, wl.requests, **knobs)
-    sched = SchedulerConfig(kv_budget_tokens=budget, max_model_len=cfg.max_model_len, **knobs)
-    t1 = time.perf_counter()
-    strategies = [resolve(s) for s in (a.strategy or builtin_names())]
-    runs = simulate(strategies, sched, wl.requests, model, workers=a.workers)
-    t2 = time.perf_counter()
-    print(f"workload: {len(wl.requests):,} requests of {a.workload} in {t1 - t0:.2f} s; KV budget {budget:,} tokens")
-    for r in runs:
-        s = r.summary
-        rows = int(r.tables["steps"]["batch_size"].sum())
-        print(f"{r.name:14s} steps {s['num_steps']:>10,} rows {rows:>12,}  simulated {s['duration_s']:>10,.0f} s"
-              f"  out {s['output_throughput']:>9,.0f} tok/s  TTFT p50 {s['median_ttft_ms']:>9,.1f} ms")
-    print(f"simulation: {t2 - t1:.1f} s for {len(runs)} strategies with {a.workers} worker(s); "
-          f"total {t2 - t0:.1f} s; load average {os.getloadavg()[0]:.2f}")
+    config = RunConfig(model=ModelSettings(a.model),
+                       workload=WorkloadSettings(a.workload, WorkloadOptions(num_requests=a.requests,
+                                                                             over_length="refuse")))
+    start = time.perf_counter()
+    results = simulate_benchmark(config, roofline_for(config, a.gpu), workers=a.workers)
+    wall = time.perf_counter() - start
+    steps = results.steps.groupby("run")["batch_size"].agg(["size", "sum"])
+    print(f"{a.requests:,} requests of {a.workload}, {a.model} on {a.gpu}; KV budget "
+          f"{results.doc['config']['scheduler']['kv_budget_tokens']:,} tokens")
+    for r in results.runs:
+        s = r["summary"]
+        print(f"{r['name']:14s} steps {steps.loc[r['name'], 'size']:>10,} rows {steps.loc[r['name'], 'sum']:>12,}"
+              f"  simulated {s['duration_s']:>9,.0f} s  out {s['output_throughput']:>8,.0f} tok/s"
+              f"  TTFT p50 {s['median_ttft_ms']:>11,.1f} ms")
+    print(f"simulation: {wall:.1f} s wall with {a.workers} worker(s); load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

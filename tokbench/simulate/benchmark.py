@@ -76,10 +76,13 @@ def _kv_budget(config: RunConfig, target: Target, requests, strategies, shared: 
     return budget, f"estimated from {gpu.key} memory"
 
 
-def _environment(target: Target) -> dict:
+def _environment(target: Target, kind: str) -> dict:
+    """The simulating machine, with the device the cost model describes; its fingerprint says
+    'simulated', so no timing of it is ever judged as if measured on this machine (gate)."""
     env = describe_environment(torch.device("cpu"), "simulated")
+    machine = {**env.get("machine", {}), "cpu_model": f"simulated: {target.device_name}, {kind} cost model"}
     return {**env, "device": f"simulated:{target.device_name}", "device_name": target.device_name,
-            "device_memory_bytes": None, "compute_capability": None}
+            "device_memory_bytes": None, "compute_capability": None, "machine": machine}
 
 
 def simulate_benchmark(config: RunConfig, cost_model, *, replicas: int = 1, router: str = "round-robin",
@@ -113,7 +116,7 @@ def simulate_benchmark(config: RunConfig, cost_model, *, replicas: int = 1, rout
             "peaks": {"device_name": target.device_name, "peak_bandwidth": bandwidth, "peak_flops": flops,
                       "source": f"{cost_model.kind} cost model"},
         },
-        "environment": _environment(target),
+        "environment": _environment(target, cost_model.kind),
         "simulation": {"cost_model": cost_model_doc(cost_model), "replicas": replicas,
                        "router": router if replicas > 1 else None, "against": str(against) if against else None},
         "workload": {"name": workload.name, "num_requests": len(workload.requests), "offline": workload.is_offline,
