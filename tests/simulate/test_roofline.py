@@ -11,6 +11,7 @@ from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import GPUS
 from tokbench.model.presets import PRESETS
+from tokbench.simulate.features import plan_counts
 from tokbench.simulate.gpu_memory import gpu_kv_budget
 from tokbench.simulate.roofline import EFFICIENCY_DEFAULTS, RooflineModel
 from tokbench.workload.types import Request
@@ -22,6 +23,9 @@ def _seq(i, prompt_len, outputs=0):
     seq = Sequence(Request(i, 0.0, (7,) * prompt_len, 64))
     seq.token_ids.extend([7] * outputs)
     return seq
+
+
+counts = plan_counts
 
 
 def decode_plan(batch, context=512):
@@ -44,7 +48,7 @@ def test_every_gpu_prices_every_preset(gpu, preset):
 def test_a_small_decode_step_reads_the_weights_and_a_big_prefill_is_compute_bound():
     model = RooflineModel.build("H100-SXM", PRESETS["llama-8b"])
     cost, bw = model.target.cost(), H100_BANDWIDTH * EFFICIENCY_DEFAULTS["bandwidth_efficiency"]
-    decode = model.breakdown(decode_plan(1).counts)
+    decode = model.breakdown(counts(decode_plan(1)))
     # 15.0 GB read (all weights but the embedding table, which is only gathered) at 80% of 3.35 TB/s
     assert decode["linear"] == pytest.approx(cost.weight_bytes / bw)
     assert decode["linear"] == pytest.approx(5.6e-3, rel=0.01)
@@ -52,7 +56,7 @@ def test_a_small_decode_step_reads_the_weights_and_a_big_prefill_is_compute_boun
     assert decode["all_reduce"] == 0 and decode["overhead"] == EFFICIENCY_DEFAULTS["step_overhead_s"]
     prefill = prefill_plan(8, 1024)
     flops = H100_BF16 * EFFICIENCY_DEFAULTS["flops_efficiency"]
-    linear = model.breakdown(prefill.counts)["linear"]
+    linear = model.breakdown(counts(prefill))["linear"]
     assert linear == pytest.approx((2 * cost.body_params * 8192 + 2 * cost.head_params * 8) / flops)
     assert linear > 10 * decode["linear"]
 
@@ -61,18 +65,18 @@ def test_tensor_parallel_splits_the_work_and_pays_for_all_reduces():
     one = RooflineModel.build("H100-SXM", PRESETS["llama-70b"])
     four = RooflineModel.build("H100-SXM", PRESETS["llama-70b"], tensor_parallel=4)
     for plan in (decode_plan(16), prefill_plan(2, 2048)):
-        a, b = one.breakdown(plan.counts), four.breakdown(plan.counts)
+        a, b = one.breakdown(counts(plan)), four.breakdown(counts(plan))
         assert b["linear"] == pytest.approx(a["linear"] / 4)
         assert a["all_reduce"] == 0 and b["all_reduce"] > 0
     # 2 all-reduces per layer, each at least the fixed latency
-    assert four.breakdown(decode_plan(1).counts)["all_reduce"] > 160 * EFFICIENCY_DEFAULTS["allreduce_latency_s"]
+    assert four.breakdown(counts(decode_plan(1)))["all_reduce"] > 160 * EFFICIENCY_DEFAULTS["allreduce_latency_s"]
 
 
 def test_efficiency_factors_scale_their_terms():
     base = RooflineModel.build("A100-SXM-80GB", PRESETS["llama-8b"])
     faster = RooflineModel.build("A100-SXM-80GB", PRESETS["llama-8b"], bandwidth_efficiency=0.4)
     plan = decode_plan(4)
-    assert faster.breakdown(plan.counts)["linear"] == pytest.approx(2 * base.breakdown(plan.counts)["linear"])
+    assert faster.breakdown(counts(plan))["linear"] == pytest.approx(2 * base.breakdown(counts(plan))["linear"])
 
 
 def test_a_dtype_the_gpu_lacks_is_refused():

@@ -61,7 +61,8 @@ class Engine:
         return {"attention_backend": self.backend.name, "cuda_graphs": self.graphs is not None,
                 "attention_choice": choice.to_dict() if choice is not None else None,
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
-                "linear_layers": self.loaded.model.linear_path}
+                "linear_layers": self.loaded.model.linear_path,
+                "elementwise_kernels": self.loaded.model.elementwise_path}
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         check_strategy(strategy, config, requests)

@@ -6,19 +6,30 @@ from tokbench.workload.types import Request
 
 
 class Sequence:
-    __slots__ = ("request", "token_ids", "num_computed", "num_preemptions", "first_scheduled_s", "seq_id",
-                 "prompt_len", "max_tokens")
+    # The request's id and lengths are copied into plain attributes when it is set: strategies,
+    # the runner and the recorder read them for every running sequence on every step, and a
+    # property chain down to len(request.prompt_token_ids) cost more than the step's other work.
+    __slots__ = ("_request", "seq_id", "prompt_len", "max_tokens", "token_ids", "num_computed", "num_preemptions",
+                 "first_scheduled_s", "first_token_s")
 
     def __init__(self, request: Request):
         self.request = request
         self.token_ids: list[int] = list(request.prompt_token_ids)
-        # Copied from the (frozen) request: read every step by every strategy, so kept one lookup away.
-        self.seq_id = request.request_id
-        self.prompt_len = len(self.token_ids)
-        self.max_tokens = request.max_tokens
         self.num_computed = 0  # leading tokens whose KV is in the cache
         self.num_preemptions = 0
         self.first_scheduled_s: float | None = None
+        self.first_token_s: float | None = None
+
+    @property
+    def request(self) -> Request:
+        return self._request
+
+    @request.setter
+    def request(self, request: Request) -> None:
+        self._request = request
+        self.seq_id = request.request_id
+        self.prompt_len = request.prompt_len
+        self.max_tokens = request.max_tokens
 
     @property
     def num_tokens(self) -> int:
@@ -39,11 +50,11 @@ class Sequence:
     @property
     def num_uncomputed(self) -> int:
         """Tokens still to run through the model before the next token can be sampled."""
-        return self.num_tokens - self.num_computed
+        return len(self.token_ids) - self.num_computed
 
     @property
     def in_prefill(self) -> bool:
-        return self.num_uncomputed > 1
+        return len(self.token_ids) - self.num_computed > 1
 
     @property
     def final_len(self) -> int:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from tokbench.engine.plan import StepPlan
+from tokbench.engine.recorder import StepCounts
+from tokbench.engine.step_columns import columns
 
 # Each is a count per step (docs/metrics.md defines the recorded ones; docs/simulate.md these).
 FEATURES: dict[str, str] = {
@@ -33,9 +35,14 @@ def step_features(padded, padded_len, batch, computed, pairs, kv_read, sampled, 
             decode_rectangle * (batch * span - kv_read))
 
 
+def plan_counts(plan: StepPlan) -> StepCounts:
+    """The recorder's counts of `plan` (inside the loop's step: from the columns it already read)."""
+    return StepCounts.of(columns(plan))
+
+
 def plan_features(plan: StepPlan) -> tuple:
-    c = plan.counts
-    return step_features(plan.layout == "padded", plan.padded_len, c.batch_size, c.computed_tokens,
+    c = plan_counts(plan)
+    return step_features(plan.layout == "padded", plan.padded_len, len(plan.chunks), c.real_tokens + c.padded_tokens,
                          c.attention_pairs, c.kv_read_tokens, c.sampled_tokens, c.max_context_tokens)
 
 

@@ -20,10 +20,12 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from tokbench.engine.plan import StepCounts, StepPlan
+from tokbench.engine.plan import StepPlan
+from tokbench.engine.recorder import StepCounts
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import GpuPeaks, gpu_by_key
 from tokbench.model.config import ModelConfig
+from tokbench.simulate.features import plan_counts
 from tokbench.simulate.target import Target, dtype_bytes
 
 # Documented defaults (docs/simulate.md: where each comes from).
@@ -82,16 +84,16 @@ class RooflineModel:
 
     def breakdown(self, c: StepCounts) -> dict[str, float]:
         """Seconds of each term for one step (their sum is step_seconds)."""
-        k = self._k
+        k, computed = self._k, c.real_tokens + c.padded_tokens
         return {
-            "linear": max(k["weights_s"], k["body_s"] * c.computed_tokens + k["head_s"] * c.sampled_tokens),
+            "linear": max(k["weights_s"], k["body_s"] * computed + k["head_s"] * c.sampled_tokens),
             "attention": max(k["kv_s"] * (c.kv_read_tokens + c.real_tokens), k["pair_s"] * c.attention_pairs),
-            "all_reduce": k["reduce_fixed_s"] + k["reduce_token_s"] * c.computed_tokens,
+            "all_reduce": k["reduce_fixed_s"] + k["reduce_token_s"] * computed,
             "overhead": k["overhead_s"],
         }
 
     def step_seconds(self, plan: StepPlan) -> float:
-        return sum(self.breakdown(plan.counts).values())
+        return sum(self.breakdown(plan_counts(plan)).values())
 
     def parameters(self) -> dict:
         return {"gpu": self.gpu.to_dict(), "factors": dict(self.factors)}
