@@ -19,11 +19,11 @@ from tokbench.engine.memory_budget import (
     measure_memory,
     plan_kv_budget,
 )
+from tokbench.engine.policy import CPU_DEFAULT_KV_SEQUENCES as CPU_DEFAULT_SEQUENCES
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.model import LoadedModel
 from tokbench.workload.types import Request
 
-CPU_DEFAULT_SEQUENCES = 16
 MAX_WARMUP_TOKENS = 32768  # the probe's forward; larger steps are extrapolated linearly
 
 
