@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from tokbench.benchmark.config import RunConfig
-from tokbench.benchmark.kv_sizing import CPU_DEFAULT_SEQUENCES
+from tokbench.engine.policy import CPU_DEFAULT_KV_SEQUENCES
 from tokbench.benchmark.prepare import load_run_workload, model_len, resolve_strategies
 from tokbench.benchmark.results_doc import combined_table
 from tokbench.engine.policy import SchedulerConfig
@@ -71,7 +71,7 @@ def _kv_budget(config: RunConfig, target: Target, requests, strategies, shared: 
         return config.scheduler.kv_budget_tokens, "given"
     gpu = find_gpu(target.device_name)
     if gpu is None:  # a CPU (calibrated there): what `run` uses on CPU
-        return CPU_DEFAULT_SEQUENCES * shared.max_model_len, "default"
+        return CPU_DEFAULT_KV_SEQUENCES * shared.max_model_len, "default"
     budget = gpu_kv_budget(target, gpu, requests, strategies, shared, utilization=config.model.gpu_memory_utilization)
     return budget, f"estimated from {gpu.key} memory"
 
