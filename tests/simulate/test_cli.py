@@ -66,6 +66,20 @@ def test_roofline_what_if_with_tensor_parallel_replicas(monkeypatch, capsys, tmp
     assert sim.run("tokenmaxxing").summary["completed"] == 48
 
 
+def test_a_hugging_face_config_json_alone_is_a_model(monkeypatch, capsys, tmp_path):
+    # Llama-3.1-70B's published config fields, no weights anywhere
+    (tmp_path / "llama70b.json").write_text(json.dumps({
+        "model_type": "llama", "vocab_size": 128256, "hidden_size": 8192, "intermediate_size": 28672,
+        "num_hidden_layers": 80, "num_attention_heads": 64, "num_key_value_heads": 8,
+        "max_position_embeddings": 131072, "rope_theta": 500000.0, "rms_norm_eps": 1e-5}))
+    code, _, err = _tokbench(monkeypatch, capsys, "simulate", "--roofline", "H200", "--model",
+                             tmp_path / "llama70b.json", "--tp", "2", "--max-model-len", "8192", "--workload",
+                             "high-variance", "--num-requests", "16", "--strategy", "continuous", "--out", tmp_path / "o")
+    assert code == 0, err
+    model = load_results(tmp_path / "o").doc["config"]["model"]["config"]
+    assert (model["num_layers"], model["hidden_size"], model["max_model_len"]) == (80, 8192, 8192)
+
+
 BAD = {
     "no cost model": ([], "needs a cost model: --cost-model FILE or --roofline GPU"),
     "two cost models": (["--roofline", "H100-SXM", "--cost-model", "x.json"], "one of them"),

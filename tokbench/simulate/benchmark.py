@@ -28,6 +28,7 @@ from tokbench.metrics.hardware import find_gpu
 from tokbench.metrics.summary import SLO
 from tokbench.model import resolve_config
 from tokbench.model.config import ModelConfig
+from tokbench.model.hf_checkpoint import read_config
 from tokbench.peers import parse_backends
 from tokbench.results import Results
 from tokbench.results.format import TABLES
@@ -47,16 +48,22 @@ def _capped(cfg: ModelConfig, max_model_len: int) -> ModelConfig:
     return ModelConfig(**{**cfg.to_dict(), "max_model_len": max_model_len})
 
 
+def model_config(spec: str) -> ModelConfig:
+    """A preset, a Hugging Face directory, or a config.json file alone: a simulation needs no weights."""
+    path = Path(spec)
+    return read_config(path) if path.is_file() and path.suffix == ".json" else resolve_config(spec)
+
+
 def roofline_for(config: RunConfig, gpu: str, *, tensor_parallel: int = 1, **factors: float) -> RooflineModel:
     """The roofline cost model of the config's model (and dtype: bf16 unless it names one) on `gpu`."""
-    cfg = resolve_config(config.model.spec)
+    cfg = model_config(config.model.spec)
     dtype = "bf16" if config.model.dtype == "auto" else config.model.dtype
     return RooflineModel.build(gpu, cfg, dtype=dtype, tensor_parallel=tensor_parallel, **factors)
 
 
 def _model(config: RunConfig, cost_model) -> ModelConfig:
     """The config's model, checked to be the shape the cost model describes, at the run's length."""
-    named = resolve_config(config.model.spec)
+    named = model_config(config.model.spec)
     described = cost_model.target.model
     differs = [f for f in SHAPE if getattr(named, f) != getattr(described, f)]
     if differs:
