@@ -46,19 +46,26 @@ def resolve_strategies(config: RunConfig) -> list[type[Strategy]]:
     return strategies
 
 
+def model_len(config: RunConfig, model_max: int) -> int:
+    """The run's max_model_len: the model's own, or lower if the config caps it."""
+    cap = config.model.max_model_len
+    if cap is not None and cap > model_max:
+        raise UserError(f"--max-model-len {cap} (model.max_model_len): above the model's own maximum of "
+                        f"{model_max} tokens; the flag can only lower it")
+    return cap or model_max
+
+
 def _model_cfg(config: RunConfig) -> ModelConfig:
     cfg = resolve_config(config.model.spec)
-    cap = config.model.max_model_len
-    if cap is not None and cap > cfg.max_model_len:
-        raise UserError(f"--max-model-len {cap} (model.max_model_len): above the model's own maximum of "
-                        f"{cfg.max_model_len} tokens; the flag can only lower it")
-    return cfg if cap is None else ModelConfig(**{**cfg.to_dict(), "max_model_len": cap})
+    return ModelConfig(**{**cfg.to_dict(), "max_model_len": model_len(config, cfg.max_model_len)})
 
 
-def load_run_workload(config: RunConfig, vocab_size: int, max_model_len: int) -> Workload:
+def load_run_workload(config: RunConfig, vocab_size: int, max_model_len: int, *,
+                      lengths_only: bool = False) -> Workload:
+    """The run's requests; `lengths_only`: placeholder prompt ids (a simulation needs only lengths)."""
     spec = config.workload.spec
     wl = load_workload(spec, seed=config.seed, vocab_size=vocab_size, max_model_len=max_model_len,
-                       options=config.workload.options)
+                       options=config.workload.options, lengths_only=lengths_only)
     if not wl.requests:
         raise UserError(f"--workload {spec} (workload.spec): no requests left after the workload options")
     return wl

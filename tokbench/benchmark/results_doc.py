@@ -12,7 +12,8 @@ from tokbench.results.format import TABLES
 from tokbench.results.table_columns import REQUIRED_COLUMNS
 
 
-def _table(runs, name: str) -> pd.DataFrame:
+def combined_table(runs, name: str) -> pd.DataFrame:
+    """One results table of every run, told apart by a `run` column."""
     frames = [r.tables[name].assign(run=r.name) for r in runs if len(r.tables[name])]
     # An empty table keeps its columns (a peer backend has no steps).
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
@@ -57,5 +58,5 @@ def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[
         "failures": failures,
         "notes": notes,
     }
-    tables = {name: _table(runs, name) for name in TABLES}
+    tables = {name: combined_table(runs, name) for name in TABLES}
     return Results(None, doc, **tables, outputs={r.name: r.outputs for r in runs}, workload=wl)

@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 from tokbench.cli.app import app
-from tokbench.errors import UserError
 
 
 @app.command("gate")

@@ -45,9 +45,9 @@ def _cell(summary: dict, key, kind: str) -> str:
     return " / ".join(_fmt(summary.get(k), kind) for k in keys)
 
 
-def print_summary(runs: list[dict]) -> None:
+def print_summary(runs: list[dict], title: str = "tokbench run: summary") -> None:
     """`runs`: the run entries of results.json (name, summary, ...)."""
-    table = Table(title="tokbench run: summary", title_justify="left")
+    table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in runs:
         table.add_column(r["name"], justify="right")

@@ -63,16 +63,22 @@ class Engine:
                 "linear_layers": self.loaded.model.linear_path,
                 "elementwise_kernels": self.loaded.model.elementwise_path}
 
-    def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
-        return new_kv_cache(strategy.kv_layout, config.kv_budget_tokens, config.block_size)
-
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
-        """Raise UserError now if the strategy rejects its knobs or could never run a request."""
-        policy = strategy(config, self.new_kv(strategy, config))
-        for r in requests:
-            policy.check_fits(Sequence(r))
+        check_strategy(strategy, config, requests)
 
     def serve(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request],
               on_step: Callable[[int], None] | None = None):
-        policy = strategy(config, self.new_kv(strategy, config))
+        policy = strategy(config, new_kv(strategy, config))
         return run_loop(policy, requests, self.runner, Clock(self.loaded.device), on_step)
+
+
+def new_kv(strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
+    """The KV bookkeeping a strategy asks for, over the run's budget (the engine's and a simulation's)."""
+    return new_kv_cache(strategy.kv_layout, config.kv_budget_tokens, config.block_size)
+
+
+def check_strategy(strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
+    """Raise UserError now if the strategy rejects its knobs or could never run a request."""
+    policy = strategy(config, new_kv(strategy, config))
+    for r in requests:
+        policy.check_fits(Sequence(r))

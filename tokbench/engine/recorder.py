@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tokbench.engine.plan import StepPlan
@@ -14,7 +16,7 @@ STEP_COLUMNS = [
     "step", "start_s", "end_s", "duration_s", "schedule_s", "prepare_s", "kind", "layout", "batch_size",
     "real_tokens", "padded_tokens", "prefill_tokens", "decode_tokens", "token_budget",
     "sampled_tokens", "attention_pairs", "kv_used_tokens", "kv_reserved_tokens", "kv_capacity_tokens",
-    "kv_read_tokens", "preemptions",
+    "kv_read_tokens", "preemptions", "max_context_tokens",
 ]
 REQUEST_COLUMNS = [
     "request_id", "arrival_s", "first_scheduled_s", "first_token_s", "finish_s", "prompt_len",
@@ -35,6 +37,7 @@ class StepCounts:
     sampled_tokens: int
     attention_pairs: int  # sum over chunks of length x context
     kv_read_tokens: int  # sum of the contexts of chunks that compute something
+    max_context_tokens: int  # the longest chunk's context, padded rows included (a rectangle's key span)
 
     @staticmethod
     def of(cols: StepColumns) -> "StepCounts":
@@ -45,19 +48,24 @@ class StepCounts:
         prefill = real - decode
         if cols.decode_only:  # one token per chunk: length x context = context = start + 1
             pairs = read = sum(starts) + real
+            longest = max(starts) + 1
         else:
             pairs = sum([n * (s + n) for s, n in zip(starts, lens)])
             read = sum([s + n for s, n in zip(starts, lens) if n])
+            longest = max([s + n for s, n in zip(starts, lens)])
         padded = len(lens) * plan.padded_len - real if plan.layout == "padded" else 0
         kind = "mixed" if prefill and decode else ("prefill" if prefill else "decode")
-        return StepCounts(kind, real, padded, prefill, decode, sum(samples), pairs, read)
+        return StepCounts(kind, real, padded, prefill, decode, sum(samples), pairs, read, longest)
 
 
 @dataclass
 class Recorder:
     steps: list[tuple] = field(default_factory=list)
     requests: list[tuple] = field(default_factory=list)
-    tokens: list[tuple] = field(default_factory=list)
+    # The tokens table as three columns: a long simulation records tens of millions of rows.
+    token_request_ids: array = field(default_factory=lambda: array("q"))
+    token_indices: array = field(default_factory=lambda: array("q"))
+    token_times: array = field(default_factory=lambda: array("d"))
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
     def step(self, plan: StepPlan, counts: StepCounts, *, start_s: float, end_s: float, schedule_s: float,
@@ -67,12 +75,18 @@ class Recorder:
             len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
             len(plan.chunks), c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens,
             plan.token_budget, c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity,
-            c.kv_read_tokens, preemptions,
+            c.kv_read_tokens, preemptions, c.max_context_tokens,
         ))
 
     def tokens_sampled(self, seqs: list[Sequence], time_s: float) -> None:
         """Each of `seqs` has just received its newest output token, at time_s (one bulk append)."""
-        self.tokens.extend([(q.seq_id, len(q.token_ids) - q.prompt_len - 1, time_s) for q in seqs])
+        self.token_request_ids.extend([q.seq_id for q in seqs])
+        self.token_indices.extend([len(q.token_ids) - q.prompt_len - 1 for q in seqs])
+        self.token_times.extend([time_s] * len(seqs))
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.token_times)
 
     def finish(self, seq: Sequence, finish_s: float) -> None:
         r = seq.request
@@ -87,5 +101,9 @@ class Recorder:
             "steps": steps,
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
-            "tokens": pd.DataFrame(self.tokens, columns=TOKEN_COLUMNS),
+            "tokens": pd.DataFrame({
+                "request_id": np.frombuffer(self.token_request_ids, dtype=np.int64).copy(),
+                "index": np.frombuffer(self.token_indices, dtype=np.int64).copy(),
+                "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy(),
+            }, columns=TOKEN_COLUMNS),
         }

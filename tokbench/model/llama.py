@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Protocol
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tokbench.model.config import ModelConfig

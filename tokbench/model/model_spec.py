@@ -30,7 +30,9 @@ def _check_sizes(path: Path, raw: dict) -> None:
 
 
 def read_config(model_dir: Path) -> ModelConfig:
-    path = model_dir / "config.json"
+    """The shape of a Hugging Face model directory, or of a config.json file alone (no weights needed)."""
+    path = model_dir if model_dir.is_file() else model_dir / "config.json"
+    model_dir = path.parent if model_dir.is_file() else model_dir
     if not path.is_file():
         raise UserError(f"{model_dir}: no config.json (expected a Hugging Face model directory)")
     try:

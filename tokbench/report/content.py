@@ -8,6 +8,7 @@ from tokbench.report.charts import all_charts
 from tokbench.report.collect import LabelledRun, collect_runs
 from tokbench.report.figure import Chart
 from tokbench.report.findings import baseline_run, findings
+from tokbench.report.predictions import is_simulated, prediction_table
 from tokbench.report.tables import TextTable, headline_table, percentile_table
 from tokbench.results.loader import Results
 
@@ -20,6 +21,7 @@ class ReportContent:
     headline: TextTable
     percentiles: TextTable
     charts: list[Chart]
+    predictions: TextTable | None = None  # simulated beside measured, when the report has both
 
 
 def _context(results: list[Results]) -> list[tuple[str, str]]:
@@ -32,15 +34,24 @@ def _context(results: list[Results]) -> list[tuple[str, str]]:
             (f"{prefix}workload", f"{wl['name']}, {wl['num_requests']} requests"
                                   f"{', offline' if wl.get('offline') else ''}, seed {cfg['seed']}"),
             (f"{prefix}model", f"{cfg['model']['spec']} ({cfg['model']['dtype']})"),
-            (f"{prefix}device", f"{env.get('device_name') or env['device']}, attention {env['attention_backend']}, "
-                                f"{env.get('cpu_count', '?')} CPU cores"),
+            (f"{prefix}device", _device(res)),
             (f"{prefix}software", f"tokbench {env['tokbench_version']} ({commit}), torch {env['torch']}; "
                                   f"results written {res.doc['created']}"),
         ]
     return lines
 
 
+def _device(res: Results) -> str:
+    env = res.doc["environment"]
+    if is_simulated(res):
+        sim = res.doc["simulation"]
+        return (f"simulated: {env.get('device_name')}, {sim['cost_model']['kind']} cost model, "
+                f"{sim['replicas']} replica(s)")
+    return f"{env.get('device_name') or env['device']}, attention {env['attention_backend']}, " \
+           f"{env.get('cpu_count', '?')} CPU cores"
+
+
 def build_content(results: list[Results], title: str = "tokbench report") -> ReportContent:
     runs: list[LabelledRun] = collect_runs(results)
     return ReportContent(title, _context(results), findings(runs), headline_table(runs, baseline_run(runs)),
-                         percentile_table(runs), all_charts(runs))
+                         percentile_table(runs), all_charts(runs), prediction_table(results))

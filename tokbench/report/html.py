@@ -43,6 +43,8 @@ def render_html(content: ReportContent) -> str:
         context="\n".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in content.context),
         findings="\n".join(f"<li>{_inline(s)}</li>" for s in content.findings),
         headline=html_table(content.headline),
+        predictions="" if content.predictions is None else
+        f"<section><h2>Predicted against measured</h2>\n{html_table(content.predictions)}\n</section>",
         percentiles=html_table(content.percentiles),
         charts=charts,
     )

@@ -25,6 +25,8 @@ def render_markdown(content: ReportContent, charts_dir: str) -> str:
     parts += [f"- **{what}**: {value}" for what, value in content.context]
     parts += ["", "## What this shows", ""] + [f"- {s}" for s in content.findings]
     parts += ["", "## Summary", "", markdown_table(content.headline)]
+    if content.predictions is not None:
+        parts += ["", "## Predicted against measured", "", markdown_table(content.predictions)]
     parts += ["", "## Latency percentiles", "", markdown_table(content.percentiles)]
     for chart in content.charts:
         parts += ["", f"## {chart.title}", "", f"![{chart.title}]({charts_dir}/{chart.key}.png)", "", chart.caption]

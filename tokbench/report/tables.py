@@ -30,7 +30,8 @@ def headline_table(runs: list[LabelledRun], baseline: LabelledRun | None) -> Tex
         header.append(f"output vs {baseline.label}")
     rows = []
     for r in runs:
-        row = [r.label, r.run.info.get("backend", "")] + [format_value(m, r.summary.get(m)) for m in HEADLINE]
+        backend = r.run.info.get("backend", "") + (" (simulated)" if r.run.info.get("simulated") else "")
+        row = [r.label, backend] + [format_value(m, r.summary.get(m)) for m in HEADLINE]
         if baseline is not None:
             base, mine = baseline.summary.get("output_throughput"), r.summary.get("output_throughput")
             row.append(f"{mine / base:.2f}×" if base and mine is not None else "–")
