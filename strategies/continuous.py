@@ -16,7 +16,7 @@ from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.strategies.paged_rules import WATERMARK, admits, make_room, watermark_blocks
+from tokbench.strategies.paged_rules import WATERMARK, admits, check_fits_blocks, make_room, watermark_blocks
 
 
 @register
@@ -37,8 +37,10 @@ class Continuous(Strategy):
         """Sequences that may run at once: as many max_model_len reservations as the KV budget holds."""
         slots = min(self.config.max_num_seqs, self.kv.capacity // self.config.max_model_len)
         if slots < 1:
-            raise UserError(f"--kv-budget-tokens {self.kv.capacity} holds no continuous-batching slot of "
-                            f"max_model_len {self.config.max_model_len} tokens")
+            n = self.config.max_model_len
+            raise UserError(f"a KV budget of {self.kv.capacity} slots holds no continuous-batching slot: each "
+                            f"reserves max_model_len ({n} tokens); give --kv-budget-tokens {n} or more, or a "
+                            "smaller --max-model-len")
         return slots
 
     def _take_kv(self, seq: Sequence) -> bool:
@@ -110,9 +112,7 @@ class ContinuousPaged(Continuous):
         return max(config.max_batch_tokens, config.max_model_len)
 
     def check_fits(self, seq: Sequence) -> None:
-        if self.kv.blocks_for(seq.final_len) > self.kv.num_blocks:
-            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; "
-                            f"--kv-budget-tokens {self.kv.capacity} is too small")
+        check_fits_blocks(self.kv, seq)
 
     def _slots(self) -> int:
         return self.config.max_num_seqs

@@ -14,9 +14,18 @@ from tokbench.engine.knobs import Knob
 from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.policy import Strategy
 from tokbench.engine.sequence import Sequence
+from tokbench.errors import UserError
 
 WATERMARK = Knob("watermark", float, 0.01, "Fraction of KV blocks kept free when admitting new requests.",
                  minimum=0.0, below=1.0)
+
+
+def check_fits_blocks(kv: PagedKVCache, seq: Sequence) -> None:
+    """UserError if `seq` at its full length needs more blocks than the whole pool holds."""
+    blocks = kv.blocks_for(seq.final_len)
+    if blocks > kv.num_blocks:
+        raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots = {blocks} blocks of "
+                        f"{kv.block_size}; the KV budget holds {kv.num_blocks}")
 
 
 def watermark_blocks(strategy: Strategy) -> int:

@@ -18,8 +18,7 @@ from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
-from tokbench.errors import UserError
-from tokbench.strategies.paged_rules import WATERMARK, admits, make_room, watermark_blocks
+from tokbench.strategies.paged_rules import WATERMARK, admits, check_fits_blocks, make_room, watermark_blocks
 
 CHUNK_SIZE = Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1)
 CHUNKED_PREFILL = Knob("chunked_prefill", bool, True, "Split prefills into chunks that fill the token budget "
@@ -72,9 +71,7 @@ class TokenMaxxing(Strategy):
         return bool(self.waiting or self.running)
 
     def check_fits(self, seq: Sequence) -> None:
-        if self.kv.blocks_for(seq.final_len) > self.kv.num_blocks:
-            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; "
-                            f"--kv-budget-tokens {self.kv.capacity} is too small")
+        check_fits_blocks(self.kv, seq)
 
     def plan(self, now: float) -> StepPlan | None:
         budget = self.config.max_batch_tokens

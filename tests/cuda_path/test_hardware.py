@@ -65,3 +65,25 @@ def test_cpu_probe_measures_something_plausible():
     peaks = device_peaks(torch.device("cpu"), torch.float32)
     assert peaks.source == "measured"
     assert 1e8 < peaks.peak_bandwidth < 1e13 and 1e8 < peaks.peak_flops < 1e14
+
+
+def test_every_gpu_has_a_unique_short_name_that_finds_it():
+    from tokbench.metrics.hardware import GPUS, gpu_by_key
+
+    assert len({g.key.lower() for g in GPUS}) == len(GPUS)
+    for gpu in GPUS:
+        assert gpu_by_key(gpu.key.lower()) is gpu
+        assert gpu.memory >= 24e9 and gpu.link >= 64e9 and gpu.bandwidth > 0
+    assert gpu_by_key("NVIDIA H100 80GB HBM3").key == "H100-SXM"  # a device name works too
+
+
+def test_flops_per_dtype_and_the_dtypes_a_gpu_lacks():
+    from tokbench.errors import UserError
+    from tokbench.metrics.hardware import gpu_by_key
+
+    h100 = gpu_by_key("H100-SXM")
+    assert [h100.flops(d) / TB for d in ("bf16", "fp16", "fp8", "tf32", "fp32")] == [989.5, 989.5, 1979, 494.7, 67]
+    with pytest.raises(UserError, match="A100-40GB: no peak FLOP/s for dtype 'fp8'"):
+        gpu_by_key("A100-40GB").flops("fp8")
+    with pytest.raises(UserError, match="not in the hardware table"):
+        gpu_by_key("TPU v5")

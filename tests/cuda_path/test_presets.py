@@ -9,6 +9,7 @@ PUBLISHED = {  # parameters of the released checkpoints (safetensors totals)
     "llama-1b": 1_235_814_400,  # Llama-3.2-1B, tied embeddings
     "llama-8b": 8_030_261_248,  # Llama-3.1-8B
     "qwen2.5-7b": 7_615_616_512,  # Qwen2.5-7B, q/k/v biases
+    "llama-70b": 70_553_706_496,  # Llama-3.1-70B
 }
 
 

@@ -16,8 +16,16 @@ from tokbench.benchmark.strategy_run import RoundRun
 from tokbench.environment import describe_environment
 from tokbench.metrics.rounds import aggregate, paired_ratios
 from tokbench.results import Results
+from tokbench.results.fingerprint import benchmark_fingerprint
 from tokbench.results.format import TABLES
 from tokbench.results.table_columns import REQUIRED_COLUMNS
+
+
+def combined_table(runs, name: str) -> pd.DataFrame:
+    """One results table of every run (each with `name` and `tables`), told apart by a `run` column."""
+    frames = [r.tables[name].assign(run=r.name) for r in runs if len(r.tables[name])]
+    # An empty table keeps its columns (a peer backend has no steps).
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
 
 
 def round_tables(rounds: list[RoundRun], name: str) -> pd.DataFrame:
@@ -53,7 +61,15 @@ def _entry(rounds: list[RoundRun], ratios: dict) -> dict:
             "noise": [r.noise for r in rounds], "verification": _verification(rounds)}
 
 
-def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: list[str], notes: list[str]) -> Results:
+def _set_knobs(p: Prepared) -> dict:
+    """The knobs the run set, less those set to a strategy's own default (the same benchmark either way)."""
+    defaults = {k.name: k.default for cls in p.strategies for k in cls.knob_specs}
+    return {k: v for k, v in p.config.scheduler.knobs.items() if not (k in defaults and defaults[k] == v)}
+
+
+def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: list[str], notes: list[str], *,
+                      complete: bool = True) -> Results:
+    """complete=False: the runs (and rounds) finished so far of a run that goes on (kept if it is interrupted)."""
     loaded, wl = p.loaded, p.workload
     config = {
         "model": {"spec": p.config.model.spec, "source": loaded.source, "dtype": str(p.dtype).removeprefix("torch."),
@@ -71,10 +87,16 @@ def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: li
     }
     ratios = paired_ratios({name: [r.run.summary for r in rounds] for name, rounds in runs.items()})
     warnings = [r.noise["warning"] for rounds in runs.values() for r in rounds if r.noise["warning"]]
+    environment = {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()}
+    scheduler = {**p.config.to_dict()["scheduler"], "knobs": _set_knobs(p)}
     doc = {
+        "complete": complete,
         "run_config": p.config.to_dict(),
         "config": config,
-        "environment": {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()},
+        "fingerprint": benchmark_fingerprint(workload=wl, model_config=loaded.cfg.to_dict(),
+                                             dtype=config["model"]["dtype"], scheduler=scheduler, slo=config["slo"],
+                                             environment=environment),
+        "environment": environment,
         "workload": {"name": wl.name, "num_requests": len(wl.requests), "offline": wl.is_offline,
                      "source": wl.source},
         "runs": [_entry(rounds, ratios[name]) for name, rounds in runs.items()],

@@ -42,9 +42,12 @@ class _Round:
     p: Prepared
     index: int
     emit: OnProgress
+    so_far: Callable[[], Results]  # the runs and rounds finished so far, marked incomplete
 
     def progress(self, kind, run: str, done: int = 0, message: str = "") -> None:
-        self.emit(Progress(kind, run, done, len(self.p.workload.requests), message, self.index, self.p.config.repeats))
+        keep = self.so_far if kind in ("done", "failed") else None
+        self.emit(Progress(kind, run, done, len(self.p.workload.requests), message, self.index, self.p.config.repeats,
+                           so_far=keep))
 
 
 def rotation(units: list, round_index: int) -> list:
@@ -64,13 +67,10 @@ def _strategy_round(at: _Round, cls, position: int) -> RoundRun | str:
     except torch.OutOfMemoryError as exc:
         torch.cuda.empty_cache()
         free = torch.cuda.mem_get_info(p.device)[0]
-        line = (oom_message(cls.name, p.gpu_budget, str(exc), free) if p.gpu_budget
+        return (oom_message(cls.name, p.gpu_budget, str(exc), free) if p.gpu_budget
                 else f"{cls.name}: out of memory ({exc})")
-        at.progress("failed", cls.name, message=line)
-        return line
-    record = round_record(run.tables["steps"], load_between(before, sample_load(p.device)), at.index, position)
-    at.progress("done", cls.name, len(p.workload.requests))
-    return RoundRun(run, at.index, record)
+    return RoundRun(run, at.index, round_record(run.tables["steps"], load_between(before, sample_load(p.device)),
+                                                at.index, position))
 
 
 def _peer_round(at: _Round, position: int) -> list[RoundRun]:
@@ -84,14 +84,18 @@ def _peer_round(at: _Round, position: int) -> list[RoundRun]:
     return [RoundRun(r, at.index, round_record(r.tables["steps"], load, at.index, position)) for r in runs]
 
 
-def _rounds(p: Prepared, emit: OnProgress) -> tuple[dict[str, list[RoundRun]], list[str]]:
+def _rounds(p: Prepared, emit: OnProgress, notes: list[str]) -> tuple[dict[str, list[RoundRun]], list[str]]:
     """Every round of every strategy (and peer), by run name; one failure line per strategy that failed
     (its rounds are dropped, and it sits out the rounds left)."""
     units: list = list(p.strategies) + ([PEERS] if p.peers else [])
     by_name: dict[str, list[RoundRun]] = {}
     failures: list[str] = []
+
+    def so_far() -> Results:
+        return benchmark_results(p, {k: list(v) for k, v in by_name.items()}, list(failures), notes, complete=False)
+
     for index in range(p.config.repeats):
-        at = _Round(p, index, emit)
+        at = _Round(p, index, emit, so_far)
         for position, unit in enumerate(rotation(units, index)):
             done = _peer_round(at, position) if unit is PEERS else [_strategy_round(at, unit, position)]
             for item in done:
@@ -99,11 +103,14 @@ def _rounds(p: Prepared, emit: OnProgress) -> tuple[dict[str, list[RoundRun]], l
                     failures.append(item if p.config.repeats == 1 else f"{item} (round {index + 1})")
                     units.remove(unit)
                     by_name.pop(unit.name, None)
+                    at.progress("failed", unit.name, message=item)
                     continue
                 by_name.setdefault(item.run.name, []).append(item)
                 item.noise["warning"] = warning(item.run.name, item.noise, p.config.repeats)
                 if item.noise["warning"]:
                     emit(Progress("note", message=item.noise["warning"]))
+                if unit is not PEERS:
+                    at.progress("done", unit.name, len(p.workload.requests))
     order = [cls.name for cls in p.strategies] + [run_name(peer) for peer in p.peers]
     return {name: by_name[name] for name in order if name in by_name}, failures
 
@@ -146,7 +153,7 @@ def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
     notes = [f"workload: {note}" for note in source_notes(p.workload.source)]
     for note in notes:
         emit(Progress("note", message=note))
-    runs, failures = _rounds(p, emit)
+    runs, failures = _rounds(p, emit, notes)
     if not runs:
         raise UserError("; ".join(failures) or "nothing ran")
     _compare_rounds(runs, config.repeats, emit)

@@ -60,12 +60,12 @@ def _cell(e: Estimate, kind: str) -> str:
     return text
 
 
-def print_summary(runs: list[dict]) -> None:
+def print_summary(runs: list[dict], title: str = "tokbench run: summary") -> None:
     """`runs`: the run entries of results.json (name, summary, rounds, ...), all of one benchmark."""
     measured = [Measured.of(r["name"], r, source="this run") for r in runs]
     n = max((m.n for m in measured), default=1)
-    title = ("tokbench run: summary" if n == 1 else
-             f"tokbench run: median of {n} rounds ± half-width of the 95% interval")
+    if n > 1:
+        title += f" (median of {n} rounds ± half-width of the 95% interval)"
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     for r in runs:

@@ -1,12 +1,18 @@
-"""The loop: admit arrived requests, ask the strategy for a plan, run it, record, repeat."""
+"""The loop: admit arrived requests, ask the strategy for a plan, run it, record, repeat.
+
+`run_loop` serves a list of requests to the end. `Serving` is the same loop one iteration at a
+time, for a caller that hands requests over as they arrive (a router in front of several
+simulated replicas); both run the one `Serving.step`.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
 
 from tokbench.engine.clock import Clock, VirtualClock
-from tokbench.engine.recorder import Recorder
+from tokbench.engine.recorder import Recorder, StepCounts
 from tokbench.engine.sequence import Sequence
+from tokbench.engine.step_columns import step_scope
 from tokbench.engine.policy import Strategy
 from tokbench.workload.types import Request
 
@@ -15,58 +21,104 @@ class EngineError(RuntimeError):
     """The engine or a strategy broke an invariant (a bug, not a user mistake)."""
 
 
-def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock | VirtualClock,
-             on_step: Callable[[int], None] | None = None) -> Recorder:
-    """Serve `requests` (sorted by arrival) under `strategy`; returns the records.
+class Serving:
+    """One strategy serving requests on one runner and clock, advanced by `step()`.
 
     `runner` has `execute(plan, kv) -> StepOutput`: the model runner, or a NullRunner for policy
     tests and simulation (with a VirtualClock that it advances).
     """
-    rec = Recorder()
-    pending = sorted(requests, key=lambda r: (r.arrival_s, r.request_id))
-    first_token: dict[int, float] = {}
-    kv = strategy.kv
-    nxt = 0
-    clock.start()
-    while nxt < len(pending) or strategy.has_work():
+
+    def __init__(self, strategy: Strategy, runner, clock: Clock | VirtualClock,
+                 on_step: Callable[[int], None] | None = None):
+        self.strategy, self.runner, self.clock, self.on_step = strategy, runner, clock, on_step
+        self.rec = Recorder()
+        self.pending: list[Request] = []  # in arrival order; [admitted:] have not arrived yet
+        self.admitted = 0
+        self.closed = False  # no more requests will be added
+
+    def add(self, request: Request) -> None:
+        """Hand over a request; requests must come in arrival order."""
+        self.pending.append(request)
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def busy(self) -> bool:
+        return self.admitted < len(self.pending) or self.strategy.has_work()
+
+    def step(self) -> bool:
+        """One iteration: admit what has arrived, plan, then run the plan or wait for the next arrival.
+
+        False (nothing happened) when the strategy planned nothing and no request is pending, which
+        is a bug once the input is closed, and otherwise waits for the caller to add a request.
+        """
+        strategy, clock, pending, rec, kv = self.strategy, self.clock, self.pending, self.rec, self.strategy.kv
         now = clock.now()
-        while nxt < len(pending) and pending[nxt].arrival_s <= now:
-            seq = Sequence(pending[nxt])
+        while self.admitted < len(pending) and pending[self.admitted].arrival_s <= now:
+            seq = Sequence(pending[self.admitted])
             strategy.check_fits(seq)
             strategy.add(seq)
-            nxt += 1
+            self.admitted += 1
         preempted_before = strategy.num_preemptions
         plan = strategy.plan(now)
         schedule_end = clock.now()
         if plan is None:
-            if nxt < len(pending):
-                clock.sleep_until(pending[nxt].arrival_s)
-                continue
-            raise EngineError(f"strategy {strategy.name!r} has unfinished work but planned nothing")
-        for chunk in plan.chunks:
-            if chunk.length and chunk.seq.first_scheduled_s is None:
-                chunk.seq.first_scheduled_s = schedule_end
-        out = runner.execute(plan, kv)
-        clock.sync()
-        end = clock.now()
-        # Recorded before sequences advance: the prefill/decode split reads their current state.
-        rec.step(plan, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
-                 prepare_s=out.prepare_s,
-                 kv_used=kv.used_tokens() + plan.real_tokens, kv_reserved=kv.reserved_tokens(),
-                 kv_capacity=kv.capacity, token_budget=strategy.config.max_batch_tokens,
-                 preemptions=strategy.num_preemptions - preempted_before)
-        for chunk, token in zip(plan.chunks, out.tokens):
-            seq = chunk.seq
-            seq.num_computed += chunk.length
-            if token is not None:
-                seq.token_ids.append(token)
-                rec.token(seq, end)
-                first_token.setdefault(seq.seq_id, end)
-                if seq.finished:
-                    rec.finish(seq, first_token[seq.seq_id], end)
+            if self.admitted < len(pending):
+                clock.sleep_until(pending[self.admitted].arrival_s)
+                return True
+            if self.closed:
+                raise EngineError(f"strategy {strategy.name!r} has unfinished work but planned nothing")
+            return False
+        with step_scope(plan) as cols:  # the plan's chunks, read once for the runner and the records
+            counts = StepCounts.of(cols)
+            seqs, lengths = cols.seqs, cols.lengths
+            if counts.decode_tokens < len(seqs):  # a decode chunk's sequence was scheduled before
+                for seq, n in zip(seqs, lengths):
+                    if n and seq.first_scheduled_s is None:
+                        seq.first_scheduled_s = schedule_end
+            out = self.runner.execute(plan, kv)
+            clock.sync()
+            end = clock.now()
+            # Recorded before sequences advance: kv_used counts this step's tokens as stored.
+            rec.step(plan, counts, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
+                     prepare_s=out.prepare_s, kv_used=kv.used_tokens() + counts.real_tokens,
+                     kv_reserved=kv.reserved_tokens(), kv_capacity=kv.capacity,
+                     token_budget=strategy.config.max_batch_tokens,
+                     preemptions=strategy.num_preemptions - preempted_before)
+            sampled = []
+            for seq, n, token in zip(seqs, lengths, out.tokens):
+                seq.num_computed += n
+                if token is not None:
+                    seq.token_ids.append(token)
+                    sampled.append(seq)
+            rec.tokens_sampled(sampled, end)
+            for seq in sampled:
+                if seq.first_token_s is None:
+                    seq.first_token_s = end
+                if len(seq.token_ids) - seq.prompt_len >= seq.max_tokens:
+                    rec.finish(seq, end)
         strategy.step_done(plan)
-        if on_step is not None:
-            on_step(len(rec.requests))
-    if kv.reserved_tokens() or kv.num_holders:
-        raise EngineError(f"strategy {strategy.name!r} ended with {kv.reserved_tokens()} KV slots still reserved")
-    return rec
+        if self.on_step is not None:
+            self.on_step(len(rec.requests))
+        return True
+
+    def finish(self) -> Recorder:
+        """The records, once every request is served and the strategy gave all its KV back."""
+        kv = self.strategy.kv
+        if kv.reserved_tokens() or kv.num_holders:
+            raise EngineError(f"strategy {self.strategy.name!r} ended with {kv.reserved_tokens()} KV slots still reserved")
+        return self.rec
+
+
+def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock | VirtualClock,
+             on_step: Callable[[int], None] | None = None) -> Recorder:
+    """Serve `requests` under `strategy` until all are done; returns the records."""
+    serving = Serving(strategy, runner, clock, on_step)
+    for request in sorted(requests, key=lambda r: (r.arrival_s, r.request_id)):
+        serving.add(request)
+    serving.close()
+    clock.start()
+    while serving.busy:
+        serving.step()
+    return serving.finish()

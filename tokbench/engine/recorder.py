@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
+from tokbench.engine.step_columns import StepColumns
 
 STEP_COLUMNS = [
     "step", "start_s", "end_s", "duration_s", "schedule_s", "prepare_s", "kind", "layout", "batch_size",
     "real_tokens", "padded_tokens", "prefill_tokens", "decode_tokens", "token_budget",
     "sampled_tokens", "attention_pairs", "kv_used_tokens", "kv_reserved_tokens", "kv_capacity_tokens",
-    "kv_read_tokens", "preemptions",
+    "kv_read_tokens", "preemptions", "max_context_tokens",
 ]
 REQUEST_COLUMNS = [
     "request_id", "arrival_s", "first_scheduled_s", "first_token_s", "finish_s", "prompt_len",
@@ -22,29 +25,73 @@ REQUEST_COLUMNS = [
 TOKEN_COLUMNS = ["request_id", "index", "time_s"]
 
 
+@dataclass(frozen=True)
+class StepCounts:
+    """A plan's token counts, by StepPlan's and SeqChunk's definitions, read from its columns in one go."""
+
+    kind: str
+    real_tokens: int
+    padded_tokens: int
+    prefill_tokens: int
+    decode_tokens: int
+    sampled_tokens: int
+    attention_pairs: int  # sum over chunks of length x context
+    kv_read_tokens: int  # sum of the contexts of chunks that compute something
+    max_context_tokens: int  # the longest chunk's context, padded rows included (a rectangle's key span)
+
+    @staticmethod
+    def of(cols: StepColumns) -> "StepCounts":
+        plan, seqs, starts, lens, samples = cols.plan, cols.seqs, cols.starts, cols.lengths, cols.samples
+        real = cols.real_tokens
+        # SeqChunk.is_decode: one token past the prompt that yields the next token.
+        decode = sum([n == 1 and f and s >= q.prompt_len for q, s, n, f in zip(seqs, starts, lens, samples)])
+        prefill = real - decode
+        if cols.decode_only:  # one token per chunk: length x context = context = start + 1
+            pairs = read = sum(starts) + real
+            longest = max(starts) + 1
+        else:
+            pairs = sum([n * (s + n) for s, n in zip(starts, lens)])
+            read = sum([s + n for s, n in zip(starts, lens) if n])
+            longest = max([s + n for s, n in zip(starts, lens)])
+        padded = len(lens) * plan.padded_len - real if plan.layout == "padded" else 0
+        kind = "mixed" if prefill and decode else ("prefill" if prefill else "decode")
+        return StepCounts(kind, real, padded, prefill, decode, sum(samples), pairs, read, longest)
+
+
 @dataclass
 class Recorder:
     steps: list[tuple] = field(default_factory=list)
     requests: list[tuple] = field(default_factory=list)
-    tokens: list[tuple] = field(default_factory=list)
+    # The tokens table as three columns: a long simulation records tens of millions of rows.
+    token_request_ids: array = field(default_factory=lambda: array("q"))
+    token_indices: array = field(default_factory=lambda: array("q"))
+    token_times: array = field(default_factory=lambda: array("d"))
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
-    def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, prepare_s: float, kv_used: int,
-             kv_reserved: int, kv_capacity: int, token_budget: int, preemptions: int) -> None:
+    def step(self, plan: StepPlan, counts: StepCounts, *, start_s: float, end_s: float, schedule_s: float,
+             prepare_s: float, kv_used: int, kv_reserved: int, kv_capacity: int, token_budget: int,
+             preemptions: int) -> None:
+        c = counts
         self.steps.append((
-            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, plan.kind, plan.layout,
-            len(plan.chunks), plan.real_tokens, plan.padded_tokens, plan.prefill_tokens,
-            plan.decode_tokens, token_budget, sum(c.samples for c in plan.chunks),
-            sum(c.length * (c.start + c.length) for c in plan.chunks), kv_used, kv_reserved, kv_capacity,
-            sum(c.start + c.length for c in plan.chunks if c.length), preemptions,
+            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
+            len(plan.chunks), c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens,
+            token_budget, c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity,
+            c.kv_read_tokens, preemptions, c.max_context_tokens,
         ))
 
-    def token(self, seq: Sequence, time_s: float) -> None:
-        self.tokens.append((seq.seq_id, seq.num_output - 1, time_s))
+    def tokens_sampled(self, seqs: list[Sequence], time_s: float) -> None:
+        """Each of `seqs` has just received its newest output token, at time_s (one bulk append)."""
+        self.token_request_ids.extend([q.seq_id for q in seqs])
+        self.token_indices.extend([len(q.token_ids) - q.prompt_len - 1 for q in seqs])
+        self.token_times.extend([time_s] * len(seqs))
 
-    def finish(self, seq: Sequence, first_token_s: float, finish_s: float) -> None:
+    @property
+    def num_tokens(self) -> int:
+        return len(self.token_times)
+
+    def finish(self, seq: Sequence, finish_s: float) -> None:
         r = seq.request
-        self.requests.append((r.request_id, r.arrival_s, seq.first_scheduled_s, first_token_s, finish_s,
+        self.requests.append((r.request_id, r.arrival_s, seq.first_scheduled_s, seq.first_token_s, finish_s,
                               r.prompt_len, seq.num_output, seq.num_preemptions))
         self.outputs[r.request_id] = seq.output_ids
 
@@ -53,5 +100,9 @@ class Recorder:
             "steps": pd.DataFrame(self.steps, columns=STEP_COLUMNS),
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
-            "tokens": pd.DataFrame(self.tokens, columns=TOKEN_COLUMNS),
+            "tokens": pd.DataFrame({
+                "request_id": np.frombuffer(self.token_request_ids, dtype=np.int64).copy(),
+                "index": np.frombuffer(self.token_indices, dtype=np.int64).copy(),
+                "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy(),
+            }, columns=TOKEN_COLUMNS),
         }

@@ -13,6 +13,7 @@ def describe_ms(name: str, seconds: np.ndarray) -> dict[str, float]:
     if values.size == 0:
         return {f"{stat}_{name}_ms": float("nan") for stat in ("mean", *dict(PERCENTILES))}
     out = {f"mean_{name}_ms": float(np.mean(values))}
-    for label, q in PERCENTILES:
-        out[f"{label}_{name}_ms"] = float(np.percentile(values, q))  # linear interpolation
+    found = np.percentile(values, [q for _, q in PERCENTILES])  # linear interpolation; one pass for all
+    for (label, _), value in zip(PERCENTILES, found):
+        out[f"{label}_{name}_ms"] = float(value)
     return out

@@ -9,6 +9,7 @@ from tokbench.report.charts import all_charts
 from tokbench.report.collect import LabelledRun, collect_runs
 from tokbench.report.figure import Chart
 from tokbench.report.findings import baseline_run, findings, measured
+from tokbench.report.predictions import is_simulated, prediction_table
 from tokbench.report.tables import TextTable, headline_table, percentile_table
 from tokbench.results.loader import Results
 
@@ -23,6 +24,7 @@ class ReportContent:
     percentiles: TextTable
     ablation: tuple[TextTable, str] | None  # the ladder's table and who carries the gain (--ablation)
     charts: list[Chart]
+    predictions: TextTable | None = None  # simulated beside measured, when the report has both
 
 
 def _context(results: list[Results]) -> list[tuple[str, str]]:
@@ -35,12 +37,21 @@ def _context(results: list[Results]) -> list[tuple[str, str]]:
             (f"{prefix}workload", f"{wl['name']}, {wl['num_requests']} requests"
                                   f"{', offline' if wl.get('offline') else ''}, seed {cfg['seed']}"),
             (f"{prefix}model", f"{cfg['model']['spec']} ({cfg['model']['dtype']})"),
-            (f"{prefix}device", f"{env.get('device_name') or env['device']}, attention {env['attention_backend']}, "
-                                f"{env.get('cpu_count', '?')} CPU cores"),
+            (f"{prefix}device", _device(res)),
             (f"{prefix}software", f"tokbench {env['tokbench_version']} ({commit}), torch {env['torch']}; "
                                   f"results written {res.doc['created']}"),
         ]
     return lines
+
+
+def _device(res: Results) -> str:
+    env = res.doc["environment"]
+    if is_simulated(res):
+        sim = res.doc["simulation"]
+        return (f"simulated: {env.get('device_name')}, {sim['cost_model']['kind']} cost model, "
+                f"{sim['replicas']} replica(s)")
+    return f"{env.get('device_name') or env['device']}, attention {env['attention_backend']}, " \
+           f"{env.get('cpu_count', '?')} CPU cores"
 
 
 def _notes(results: list[Results]) -> list[str]:
@@ -53,4 +64,5 @@ def build_content(results: list[Results], title: str = "tokbench report") -> Rep
     steps = ladder(measured(runs))
     return ReportContent(title, _context(results), findings(runs), _notes(results),
                          headline_table(runs, baseline_run(runs)), percentile_table(runs),
-                         (ablation_table(steps), attribution(steps)) if steps else None, all_charts(runs))
+                         (ablation_table(steps), attribution(steps)) if steps else None, all_charts(runs),
+                         prediction_table(results))

@@ -61,6 +61,8 @@ def render_html(content: ReportContent) -> str:
         notes=_notes(content.notes),
         summary_note=html.escape(SUMMARY_NOTE),
         headline=html_table(content.headline),
+        predictions="" if content.predictions is None else
+        f"<section><h2>Predicted against measured</h2>\n{html_table(content.predictions)}\n</section>",
         ablation=_ablation(content.ablation),
         percentiles=html_table(content.percentiles),
         charts=charts,

@@ -27,6 +27,8 @@ def render_markdown(content: ReportContent, charts_dir: str) -> str:
     if content.notes:
         parts += ["", "## Notes", ""] + [f"- {s}" for s in content.notes]
     parts += ["", "## Summary", "", SUMMARY_NOTE, "", markdown_table(content.headline)]
+    if content.predictions is not None:
+        parts += ["", "## Predicted against measured", "", markdown_table(content.predictions)]
     if content.ablation:
         table, words = content.ablation
         parts += ["", "## Ablation: what each step changes", "", ABLATION_NOTE, "", markdown_table(table), "", words]

@@ -50,7 +50,8 @@ def headline_table(runs: list[LabelledRun], baseline: LabelledRun | None) -> Tex
     rows = []
     for r in runs:
         m = r.measured
-        row = [r.label, r.run.info.get("backend", ""), str(m.n)] + [estimate_cell(k, m.estimate(k)) for k in HEADLINE]
+        backend = r.run.info.get("backend", "") + (" (simulated)" if r.run.info.get("simulated") else "")
+        row = [r.label, backend, str(m.n)] + [estimate_cell(k, m.estimate(k)) for k in HEADLINE]
         if base is not None:
             row.append("1" if r is baseline else format_ratio(ratio_between(m, base, "output_throughput")))
         rows.append(row)

@@ -50,12 +50,15 @@ def load_table(
 
 
 def load_workload(
-    source: str, *, seed: int = 0, vocab_size: int, max_model_len: int, options: WorkloadOptions | None = None
+    source: str, *, seed: int = 0, vocab_size: int, max_model_len: int, options: WorkloadOptions | None = None,
+    lengths_only: bool = False,
 ) -> Workload:
     """A preset name or a preset/trace file -> requests sorted by arrival, first at t=0.
 
     Every request has prompt_len >= 1, max_tokens >= 1 and prompt_len + max_tokens <= max_model_len;
-    what was clipped, dropped or skipped is counted in `workload.source`.
+    what was clipped, dropped or skipped is counted in `workload.source`. `lengths_only` makes
+    placeholder prompts (all token 0) of the same lengths, for simulations.
     """
     table = load_table(source, seed=seed, max_model_len=max_model_len, options=options)
-    return build_workload(table, name=table.source["name"], seed=seed, vocab_size=vocab_size)
+    return build_workload(table, name=table.source["name"], seed=seed, vocab_size=vocab_size,
+                          lengths_only=lengths_only)

@@ -1,0 +1,31 @@
+"""Predicted against measured: a simulated results set beside a measured one, metric by metric."""
+
+from __future__ import annotations
+
+from tokbench.report.metric_info import format_value, metric_info
+from tokbench.report.tables import TextTable
+from tokbench.results.loader import Results
+
+METRICS = ("output_throughput", "total_token_throughput", "median_ttft_ms", "p99_ttft_ms", "median_tpot_ms",
+           "median_itl_ms", "median_e2el_ms", "num_steps")
+
+
+def is_simulated(res: Results) -> bool:
+    return "simulation" in res.doc
+
+
+def prediction_table(results: list[Results]) -> TextTable | None:
+    """Rows (run, metric, predicted, measured, error) for every run name a simulated and a measured
+    results set share; None when the report has no such pair."""
+    rows = []
+    for sim in [r for r in results if is_simulated(r)]:
+        for real in [r for r in results if not is_simulated(r)]:
+            for name in [n for n in sim.run_names if n in real.run_names]:
+                p, m = sim.run(name).summary, real.run(name).summary
+                for metric in METRICS:
+                    pv, mv = p.get(metric), m.get(metric)
+                    err = f"{pv / mv - 1:+.1%}" if pv is not None and mv else "–"
+                    label = name if len(results) == 2 else f"{sim.path.parent.name} / {real.path.parent.name}: {name}"
+                    rows.append([label, metric_info(metric).label, format_value(metric, pv),
+                                 format_value(metric, mv), err])
+    return TextTable(["run", "metric", "predicted", "measured", "error"], rows, align_left=2) if rows else None

@@ -1,0 +1,56 @@
+"""The calibrated cost model: a step's time as a non-negative sum of what it does.
+
+    seconds = per_step + Σ_f per_unit[f] × f        f in features.FEATURES
+
+Eight parameters, each a time with a meaning (seconds per step, per token slot, per row, per
+query-key pair, per KV token read, per sampled row, and per pair / key a padded rectangle adds
+where the backend runs the rectangle); `calibrate` fits them to measured steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from tokbench.engine.plan import StepPlan
+from tokbench.errors import UserError
+from tokbench.simulate.features import FEATURES, plan_features
+from tokbench.simulate.target import Target
+
+PER_STEP = "per_step"
+COEFFICIENTS = (PER_STEP, *FEATURES)
+
+
+@dataclass(frozen=True)
+class LinearStepModel:
+    kind: ClassVar[str] = "linear"
+    target: Target
+    seconds: dict[str, float]  # COEFFICIENTS -> seconds per step / per unit of the feature
+    fit: dict = field(default_factory=dict, compare=False)  # where it was fitted and how well (calibrate)
+
+    def __post_init__(self) -> None:
+        if set(self.seconds) != set(COEFFICIENTS):
+            raise UserError(f"linear cost model: coefficients must be exactly {', '.join(COEFFICIENTS)}")
+        for name, value in self.seconds.items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise UserError(f"linear cost model: coefficient {name} = {value!r} must be a finite number >= 0")
+        object.__setattr__(self, "_w", tuple(float(self.seconds[name]) for name in COEFFICIENTS))
+
+    def step_seconds(self, plan: StepPlan) -> float:
+        w = self._w
+        return w[0] + sum(a * b for a, b in zip(w[1:], plan_features(plan)))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Seconds per step for a feature matrix (features.feature_matrix)."""
+        w = np.asarray(self._w)
+        return w[0] + features @ w[1:]
+
+    def parameters(self) -> dict:
+        return {"seconds": dict(self.seconds), "fit": self.fit}
+
+    @classmethod
+    def from_parameters(cls, target: Target, p: dict) -> "LinearStepModel":
+        return cls(target, dict(p["seconds"]), p.get("fit", {}))
