@@ -44,6 +44,8 @@ def benchmark_results(p: Prepared, runs: list, failures: list[str], notes: list[
     }
     environment = {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()}
     scheduler = {**p.config.to_dict()["scheduler"], "knobs": _set_knobs(p)}
+    if p.gpu_budget is None:  # not sized from free GPU memory: the budget is a fixed function of the config
+        scheduler["kv_budget_tokens"] = p.sched.kv_budget_tokens
     doc = {
         "complete": complete,
         "run_config": p.config.to_dict(),
