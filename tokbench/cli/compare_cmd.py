@@ -68,6 +68,12 @@ def compare(
     """Per-metric table of deltas: value in A and B, change, relative change, better or worse."""
     if not 0 <= tolerance < 1:
         raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
+    from tokbench.sweep.store import is_sweep_dir
+
+    if is_sweep_dir(a) or is_sweep_dir(b):  # two sweeps: point by point (docs/sweeps.md)
+        from tokbench.cli.sweep_report import sweep_compare
+
+        return sweep_compare(a, b, tolerance, markdown)
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
     ra, rb = load_results(a_path), load_results(b_path)
     console = console_for_tables()
