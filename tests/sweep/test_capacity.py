@@ -1,5 +1,7 @@
 """The capacity search finds a known capacity: a runner slowed in a known way behind a D/D/1 queue.
 
+The sweep itself is the `capacity_sweep` fixture (tests/sweep/conftest.py).
+
 PacedRunner makes every step take S = 40 ms and computes nothing. With max_num_seqs = 1 and one
 step per request (8-token prompt, 1 output token), requests arriving at a constant rate λ are
 served one per S. Over capacity (λS > 1) request k waits behind k others: its TTFT is
@@ -11,40 +13,15 @@ i.e. ×2.65625 the workload's 10 req/s. (Below λ = 1/S nothing queues and every
 import pytest
 
 from results.helpers import run_cli
-from sweep.helpers import manifest, write_spec
+from sweep.helpers import KNOWN, STEP_S, TOLERANCE, manifest, write_spec
 from sweep.paced_runner import paced
-from tokbench.sweep import LocalExecutor, load_spec, run_sweep
+from tokbench.sweep import LocalExecutor, run_sweep
 
-STEP_S = 0.04
-KNOWN = 17 / (16 * STEP_S) / 10  # rate_scale at capacity: 2.65625
-TOLERANCE = 0.05
 TIMING_SLACK = 0.01  # a late wake-up of a few ms moves the boundary by well under 1% (k = 17 amortizes it)
 
-SPEC = f"""
-[base]
-workload.spec = ONE_STEP
-warmup = false
-strategies = ["continuous"]
-scheduler.max_num_seqs = 1
-model.threads = 1
 
-[capacity]
-slo = {{ ttft_ms = {2 * STEP_S * 1000:g} }}
-attainment = 0.9
-tolerance = {TOLERANCE}
-"""
-
-
-@pytest.fixture(scope="module")
-def searched(tmp_path_factory):
-    root = tmp_path_factory.mktemp("capacity")
-    spec = load_spec(write_spec(root, SPEC))
-    outcome = run_sweep(spec, root / "sweep", LocalExecutor(wrap_runner=paced(STEP_S)))
-    return spec, root / "sweep", outcome
-
-
-def test_the_search_brackets_the_known_capacity_within_its_tolerance(searched):
-    _, root, outcome = searched
+def test_the_search_brackets_the_known_capacity_within_its_tolerance(capacity_sweep):
+    _, root, outcome = capacity_sweep
     (answer,) = outcome.capacity
     lo, hi = answer["bracket"]
     assert answer["status"] == "found"
@@ -69,8 +46,8 @@ def test_the_search_brackets_the_known_capacity_within_its_tolerance(searched):
     assert answer["non_monotone"] == []
 
 
-def test_probes_are_resumable_points(searched):
-    spec, root, first = searched
+def test_probes_are_resumable_points(capacity_sweep):
+    spec, root, first = capacity_sweep
     again = run_sweep(spec, root, LocalExecutor(wrap_runner=paced(STEP_S)))
     assert again.ran == 0 and again.reused == len(first.records)
     assert again.capacity[0]["bracket"] == first.capacity[0]["bracket"]

@@ -9,22 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from sweep.helpers import write_spec
+from sweep.helpers import SLOW, write_spec
 from tokbench.results import load_results
 from tokbench.sweep import LocalExecutor, load_spec, run_sweep
 from tokbench.sweep.store import SweepStore
 
-# Six points of six requests arriving over about a second each (rate_scale 0.25 of 24 req/s).
-SPEC = """
-[base]
-workload.spec = TINY_ONLINE
-warmup = false
-model.threads = 1
-workload.rate_scale = 0.25
-[grid]
-strategies = ["continuous", "static-padded", "tokenmaxxing"]
-"scheduler.max_num_seqs" = [2, 8]
-"""
+# Six points, each taking a second or more.
+SPEC = SLOW + '"scheduler.max_num_seqs" = [2, 8]\n'
 
 
 def _start(spec: Path, out: Path) -> subprocess.Popen:

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 
-from sweep.helpers import manifest, write_spec
+from sweep.helpers import SLOW, manifest, write_spec
 from tokbench.results import load_results
 from tokbench.sweep import LocalExecutor, load_spec, run_sweep
 
@@ -93,15 +93,7 @@ def _kill_workers(plan: dict[str, int], stop: threading.Event, killed: dict[str,
 
 
 def test_a_killed_worker_is_retried_and_a_point_out_of_retries_fails_while_others_go_on(cluster, tmp_path):
-    spec = load_spec(write_spec(tmp_path, """
-[base]
-workload.spec = TINY_ONLINE
-warmup = false
-model.threads = 1
-workload.rate_scale = 0.2
-[grid]
-strategies = ["continuous", "static-padded", "tokenmaxxing"]
-"""))
+    spec = load_spec(write_spec(tmp_path, SLOW))
     from tokbench.sweep.points import plan_points
 
     ids = {p.values["strategies"]: p.id for p in plan_points(spec)}

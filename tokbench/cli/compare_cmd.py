@@ -96,9 +96,13 @@ def compare(
         console.print(verdict + (f" (worse: {', '.join(worse)})" if worse else ""))
         sections.append(f"### {title}\n\n{markdown_table(table)}\n\n{verdict}.\n")
     if markdown is not None:
-        text = f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections)
-        if str(markdown) == "-":
-            typer.echo(text)
-        else:
-            atomic_write_text(markdown, text)
-            Console(stderr=True).print(f"markdown: {markdown}")
+        emit_markdown(f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections), markdown)
+
+
+def emit_markdown(text: str, markdown: Path) -> None:
+    """`--markdown FILE` (written atomically) or `--markdown -` (stdout)."""
+    if str(markdown) == "-":
+        typer.echo(text)
+    else:
+        atomic_write_text(markdown, text)
+        Console(stderr=True).print(f"markdown: {markdown}")

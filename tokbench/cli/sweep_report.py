@@ -18,7 +18,7 @@ def sweep_report(paths: list[Path], out_dir: Path, name: str, title: str, format
 
     title = "tokbench sweep report" if title == "tokbench report" else title
     written, findings = write_sweep_report(paths[0], out_dir, name, title, formats)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     for line in findings:
         console.print(f"• {line}")
     for path in written:
@@ -26,9 +26,7 @@ def sweep_report(paths: list[Path], out_dir: Path, name: str, title: str, format
 
 
 def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None) -> None:
-    import typer
-
-    from tokbench.atomic import atomic_write_text
+    from tokbench.cli.compare_cmd import emit_markdown
     from tokbench.report.markdown import markdown_table
     from tokbench.report.sweep_compare import capacity_table, compare_sweeps, comparison_table, row_styles
     from tokbench.report.sweep_data import load_sweep
@@ -55,9 +53,4 @@ def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None) -> No
         print_table(cap, "capacity under the SLO", console)
         sections.append(f"### Capacity\n\n{markdown_table(cap)}\n")
     if markdown is not None:
-        text = f"## tokbench compare (sweeps)\n\nA = `{a}`, B = `{b}`\n\n" + "\n".join(sections)
-        if str(markdown) == "-":
-            typer.echo(text)
-        else:
-            atomic_write_text(markdown, text)
-            Console(stderr=True).print(f"markdown: {markdown}")
+        emit_markdown(f"## tokbench compare (sweeps)\n\nA = `{a}`, B = `{b}`\n\n" + "\n".join(sections), markdown)
