@@ -58,3 +58,4 @@ def test_capacity_needs_an_online_workload(tmp_path, capsys):
     code, _, err = run_cli(capsys, "sweep", spec, "--capacity", "--slo", "ttft_ms=100", "--out", tmp_path / "o")
     assert code == 2
     assert "workload 'tiny' is offline" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()  # refused before its first manifest: nothing left behind

@@ -16,6 +16,7 @@ def test_every_point_is_an_ordinary_results_directory_listed_in_the_manifest(gri
     doc = manifest(root)
     assert doc["schema"] == "tokbench.sweep" and doc["spec_hash"] == load_spec(spec_path).hash
     assert doc["executor"] == "local" and doc["capacity"] is None
+    assert doc["created"] <= min(p["started"] for p in doc["points"]) <= doc["updated"]
     assert len(doc["points"]) == 8 and outcome.ran == 8 and outcome.reused == 0
     seen_values = set()
     for p in doc["points"]:

@@ -27,6 +27,17 @@ COUNTS = ("completed", "total_input_tokens", "total_output_tokens", "num_steps",
           "peak_kv_reserved_tokens", "mean_batch_size", "token_budget_utilization")
 
 
+def test_an_unreachable_address_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    from results.helpers import run_cli
+
+    spec = write_spec(tmp_path, SLOW)
+    code, _, err = run_cli(capsys, "sweep", spec, "--executor", "ray", "--address", "127.0.0.1:1",
+                           "--out", tmp_path / "sweep")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--address 127.0.0.1:1: cannot reach a Ray cluster there" in err
+    assert not (tmp_path / "sweep").exists()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -92,11 +103,12 @@ def _kill_workers(plan: dict[str, int], stop: threading.Event, killed: dict[str,
         time.sleep(0.05)
 
 
-def test_a_killed_worker_is_retried_and_a_point_out_of_retries_fails_while_others_go_on(cluster, tmp_path):
-    spec = load_spec(write_spec(tmp_path, SLOW))
+def test_killed_workers_are_retried_then_failed_while_others_go_on(cluster, tmp_path):
+    # ... and a point that asks for more threads than any node has: failed at once, not queued forever.
+    spec = load_spec(write_spec(tmp_path, SLOW + '[[point]]\nstrategies = "continuous"\n"model.threads" = 3\n'))
     from tokbench.sweep.points import plan_points
 
-    ids = {p.values["strategies"]: p.id for p in plan_points(spec)}
+    ids = {p.values["strategies"]: p.id for p in plan_points(spec) if p.origin == "grid"}
     plan = {ids["continuous"]: 1, ids["static-padded"]: 2}  # tokenmaxxing is left alone
     stop, killed = threading.Event(), {}
     killer = threading.Thread(target=_kill_workers, args=(plan, stop, killed), daemon=True)
@@ -107,7 +119,7 @@ def test_a_killed_worker_is_retried_and_a_point_out_of_retries_fails_while_other
         stop.set()
         killer.join(timeout=10)
     assert killed == plan
-    records = {r.values["strategies"]: r for r in outcome.records}
+    records = {r.values["strategies"]: r for r in outcome.records if r.origin == "grid"}
     retried = records["continuous"]
     assert retried.status == "complete" and retried.attempts == 2
     assert len(retried.failures) == 1 and retried.failures[0].startswith("WorkerCrashedError")
@@ -117,5 +129,8 @@ def test_a_killed_worker_is_retried_and_a_point_out_of_retries_fails_while_other
     assert lost.error.startswith("WorkerCrashedError") and lost.error.endswith("(after 2 attempts)")
     assert not (tmp_path / "sweep" / lost.dir).exists()
     assert records["tokenmaxxing"].status == "complete" and records["tokenmaxxing"].attempts == 1
+    (too_big,) = [r for r in outcome.records if r.origin == "point #1"]
+    assert too_big.status == "failed"
+    assert too_big.error == "cannot be placed: model.threads = 3 but the largest Ray node has 2 CPUs"
     doc = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
     assert {p["status"] for p in doc["points"]} == {"complete", "failed"}

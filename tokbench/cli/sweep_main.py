@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,6 +94,10 @@ def _capacity_cell(c: dict) -> str:
             "failed": f"failed: {c.get('error')}"}.get(c["status"], c["status"])
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def sweep_main(*, spec: Path, out: Path | None, executor: str, address: str | None, max_retries: int, force: bool,
                dry_run: bool, capacity: bool, slo: str | None, attainment: float | None,
                tolerance: float | None) -> None:
@@ -105,6 +110,7 @@ def sweep_main(*, spec: Path, out: Path | None, executor: str, address: str | No
     from tokbench.sweep.driver import run_sweep
 
     console = Console(stderr=True, soft_wrap=True)
+    signal.signal(signal.SIGTERM, _stop)  # Slurm's time limit, a pod's deletion: stop as Ctrl-C does
     try:
         with SweepDisplay(console) as display:
             outcome = run_sweep(sweep_spec, out, chosen, force=force, on_event=display.update)

@@ -79,6 +79,7 @@ class _Sweep:
         self.searches: list[tuple[SearchPlan, CapacitySearch]] = []
         self.waiting: dict[str, int] = {}  # a probe's point id -> the search waiting for it
         self.ran = self.reused = 0
+        self.created = self.old.get("created") or now_iso()
 
     # -- planning ----------------------------------------------------------------------------------
     def check_unchanged(self, force: bool) -> None:
@@ -216,7 +217,7 @@ class _Sweep:
         self.store.write_manifest({
             "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "tokbench_version": __version__,
             "spec_file": self.spec.where, "spec_hash": self.spec.hash, "spec": self.spec.canonical(),
-            "created": self.old.get("created") or now_iso(), "updated": now_iso(),
+            "created": self.created, "updated": now_iso(),
             "executor": self.executor.name,
             "points": [r.to_dict() for r in self.records.values()],
             "capacity": self.capacity_doc() if self.searches else None,

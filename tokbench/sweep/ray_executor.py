@@ -10,6 +10,7 @@ retried. Worker processes are reused between tasks, and each keeps its loaded mo
 
 from __future__ import annotations
 
+import socket
 import time
 
 from tokbench.errors import UserError
@@ -30,9 +31,24 @@ def import_ray():
     return ray
 
 
+class Unplaceable(Exception):
+    """No node of the cluster can ever hold the point (more threads than any node has CPUs, no GPU)."""
+
+
 def run_point_task(config_data: dict):
     """The task body: runs in a Ray worker process (its ModelCache outlives the task)."""
     return execute_point(config_data)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a wrong HOST:PORT (Ray itself keeps retrying for minutes)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise UserError(f"--address {address!r}: expected auto or HOST:PORT (e.g. 10.0.0.5:6379)")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UserError(f"--address {address}: cannot reach a Ray cluster there ({exc})") from None
 
 
 class RayExecutor:
@@ -47,9 +63,12 @@ class RayExecutor:
         self._started_ray = False
         self._refs: dict = {}  # ObjectRef -> (point, attempt)
         self._attempts: dict[str, int] = {}
+        self._rejected: list[Outcome] = []  # points no node can hold: failed without running
 
     def start(self) -> None:
         ray = self._ray
+        if self.address not in (None, "auto") and not ray.is_initialized():
+            _check_reachable(self.address)
         if not ray.is_initialized():
             kwargs = {"log_to_driver": False, "logging_level": "WARNING"}
             if self.address is None:
@@ -73,14 +92,12 @@ class RayExecutor:
         has_gpu = any(n.get("GPU", 0) >= 1 for n in nodes)
         if model.device.startswith("cuda") or (model.device == "auto" and has_gpu):
             if not has_gpu:
-                raise UserError(f"point {point.id} ({point.label}): model.device = {model.device!r} but no Ray "
-                                "node has a GPU")
+                raise Unplaceable(f"model.device = {model.device!r} but no Ray node has a GPU")
             return {"num_gpus": 1, "num_cpus": model.threads or 1}
         largest = max((int(n.get("CPU", 0)) for n in nodes), default=0)
         cpus = model.threads or largest
         if cpus < 1 or cpus > largest:
-            raise UserError(f"point {point.id} ({point.label}): model.threads = {cpus} but the largest Ray node "
-                            f"has {largest} CPUs")
+            raise Unplaceable(f"model.threads = {cpus} but the largest Ray node has {largest} CPUs")
         return {"num_cpus": cpus, "num_gpus": 0}
 
     def _slots(self, need: dict) -> int:
@@ -94,20 +111,30 @@ class RayExecutor:
         return total
 
     def has_slot(self, point: Point) -> bool:
-        return len(self._refs) < max(1, self._slots(self.resources(point)))
+        try:
+            need = self.resources(point)
+        except Unplaceable:
+            return True  # submit() fails it at once
+        return len(self._refs) < max(1, self._slots(need))
 
     # -- running -----------------------------------------------------------------------------------
     def submit(self, point: Point) -> None:
         attempt = self._attempts.get(point.id, 0) + 1
         self._attempts[point.id] = attempt
-        ref = self._task.options(name=f"tokbench-point-{point.id}", **self.resources(point)).remote(
-            point.config.to_dict())
+        try:
+            need = self.resources(point)
+        except Unplaceable as exc:  # it would wait forever in Ray's queue: fail it, the others go on
+            self._rejected.append(Outcome(FAILED, point, error=f"cannot be placed: {exc}"))
+            return
+        ref = self._task.options(name=f"tokbench-point-{point.id}", **need).remote(point.config.to_dict())
         self._refs[ref] = (point, attempt)
 
     def in_flight(self) -> int:
-        return len(self._refs)
+        return len(self._refs) + len(self._rejected)
 
     def next_outcome(self, on_progress: PointProgress) -> Outcome:
+        if self._rejected:
+            return self._rejected.pop(0)
         ray = self._ray
         while True:
             ready, _ = ray.wait(list(self._refs), num_returns=1, timeout=1.0)

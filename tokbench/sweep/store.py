@@ -38,6 +38,7 @@ class SweepStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._lock = None
+        self._created = False
 
     @property
     def manifest_path(self) -> Path:
@@ -50,9 +51,10 @@ class SweepStore:
         """Create (or reopen) the directory and hold its lock until close()."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"--out {self.root}: exists and is not a directory")
-        if self.root.is_dir() and any(self.root.iterdir()) and not is_sweep_dir(self.root):
+        if self.root.is_dir() and not is_sweep_dir(self.root) and any(p.name != LOCK for p in self.root.iterdir()):
             raise UserError(f"--out {self.root}: not empty and not a sweep directory (no {MANIFEST}); choose "
                             "another --out")
+        self._created = not self.root.exists()
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.root / LOCK, "a+")
         try:
@@ -69,10 +71,15 @@ class SweepStore:
         self._lock.flush()
 
     def close(self) -> None:
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        if self._lock is None:
+            return
+        if not is_sweep_dir(self.root):  # stopped before its first manifest: leave nothing behind
+            (self.root / LOCK).unlink(missing_ok=True)
+            if self._created and not any(self.root.iterdir()):
+                self.root.rmdir()
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+        self._lock = None
 
     def read_manifest(self) -> dict | None:
         return read_manifest(self.root) if is_sweep_dir(self.root) else None
