@@ -82,6 +82,10 @@ strategies = ["continuous", "no-such-strategy"]
     assert bad["status"] == "failed" and "no-such-strategy" in bad["error"] and "\n" not in bad["error"]
     assert bad["failures"] == [bad["error"]] and not (out / bad["dir"]).exists()
     assert "1 failed" in err
+    code, _, err = run_cli(capsys, "report", out, "--out-dir", tmp_path / "report", "--format", "md")
+    assert code == 0, err
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "## Points not complete" in md and bad["error"] in md
     # Run again: only the failed point is tried again.
     outcome = run_sweep(load_spec(spec), out, LocalExecutor())
     assert outcome.ran == 0 and outcome.reused == 1

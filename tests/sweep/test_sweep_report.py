@@ -118,3 +118,12 @@ def test_compare_refuses_a_sweep_against_a_results_directory(grid_sweep, capsys)
     _, root, _ = grid_sweep
     code, _, err = run_cli(capsys, "compare", root, FIXTURE)
     assert code == 2 and "not a sweep directory" in err
+
+
+def test_compare_two_capacity_sweeps_shows_their_capacities(capacity_sweep, tmp_path, capsys):
+    _, root, outcome = capacity_sweep
+    other = shutil.copytree(root, tmp_path / "b")
+    code, out, err = run_cli(capsys, "compare", root, other)
+    assert code == 0, err
+    capacity = f"×{outcome.capacity[0]['capacity']:.3g}"
+    assert "capacity under the SLO" in out and out.count(capacity) >= 2 and "1.00×" in out
