@@ -52,7 +52,7 @@ def test_ctrl_c_then_sigkill_then_resume_runs_only_the_missing_points(tmp_path):
     doc = json.loads((out / "manifest.json").read_text())
     stopped = [p for p in doc["points"] if p["status"] != "complete"]
     assert all(p["status"] == "pending" for p in stopped)  # nothing left "running"
-    assert any(p["failures"] == ["stopped by Ctrl-C"] for p in stopped)
+    assert any(p["failures"] == ["stopped by Ctrl-C or SIGTERM"] for p in stopped)
     kept = _complete_points(out)
     assert 1 <= len(kept) < total
 

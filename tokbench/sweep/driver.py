@@ -157,7 +157,7 @@ class _Sweep:
             for record in self.records.values():
                 if record.status == RUNNING:  # stopped mid-point (or mid-write): run again next time
                     record.status = PENDING
-                    record.failures.append("stopped by Ctrl-C")
+                    record.failures.append("stopped by Ctrl-C or SIGTERM")
                     self.emit(SweepEvent("stopped", record))
             self.write_manifest()
             raise
