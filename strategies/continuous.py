@@ -28,8 +28,9 @@ class Continuous(Strategy):
         super().__init__(config, kv)
         self.slots = min(config.max_num_seqs, kv.capacity // config.max_model_len)
         if self.slots < 1:
-            raise UserError(f"--kv-budget-tokens {kv.capacity} holds no continuous-batching slot of "
-                            f"max_model_len {config.max_model_len} tokens")
+            raise UserError(f"a KV budget of {kv.capacity} slots holds no continuous-batching slot: each "
+                            f"reserves max_model_len ({config.max_model_len} tokens); give --kv-budget-tokens "
+                            f"{config.max_model_len} or more, or a smaller --max-model-len")
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []
         self.joining: list[Sequence] = []

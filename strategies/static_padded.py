@@ -41,8 +41,8 @@ class StaticPadded(Strategy):
 
     def check_fits(self, seq: Sequence) -> None:
         if seq.final_len > self.kv.capacity:
-            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; "
-                            f"--kv-budget-tokens {self.kv.capacity} is too small")
+            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; the KV budget holds "
+                            f"{self.kv.capacity}")
 
     def plan(self, now: float) -> StepPlan | None:
         if not self.batch and not self._form_batch():

@@ -59,9 +59,10 @@ class TokenMaxxing(Strategy):
         return bool(self.waiting or self.running)
 
     def check_fits(self, seq: Sequence) -> None:
-        if self.kv.blocks_for(seq.final_len) > self.kv.num_blocks:
-            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots; "
-                            f"--kv-budget-tokens {self.kv.capacity} is too small")
+        blocks = self.kv.blocks_for(seq.final_len)
+        if blocks > self.kv.num_blocks:
+            raise UserError(f"request {seq.seq_id} needs {seq.final_len} KV slots = {blocks} blocks of "
+                            f"{self.kv.block_size}; the KV budget holds {self.kv.num_blocks}")
 
     def plan(self, now: float) -> StepPlan | None:
         budget = self.config.max_batch_tokens

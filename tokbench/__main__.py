@@ -1,3 +1,3 @@
-from tokbench.cli.app import main
+from tokbench.cli.app import entry
 
-main()
+entry()

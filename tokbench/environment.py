@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 import tokbench
+from tokbench.machine import machine_fingerprint
 from tokbench.metrics.hardware import device_name
 
 
@@ -40,7 +41,7 @@ def _usable_cores() -> int | None:
         return os.cpu_count()
 
 
-def _nvidia_driver() -> str | None:
+def nvidia_driver() -> str | None:
     try:
         import pynvml  # from nvidia-ml-py, when present
 
@@ -62,7 +63,7 @@ def describe_environment(device: torch.device, attention_backend: str) -> dict:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
-        "driver": _nvidia_driver() if cuda else None,
+        "driver": nvidia_driver() if cuda else None,
         "platform": platform.platform(),
         "cpu_model": device_name(torch.device("cpu")),
         "cpu_count": os.cpu_count(),
@@ -74,4 +75,6 @@ def describe_environment(device: torch.device, attention_backend: str) -> dict:
         "device_memory_bytes": props.total_memory if cuda else _system_memory_bytes(),
         "compute_capability": f"{props.major}.{props.minor}" if cuda else None,
         "attention_backend": attention_backend,
+        # What decides how fast the same code runs here: gate compares timing only on equal ones.
+        "machine": machine_fingerprint(str(device)),
     }

@@ -47,11 +47,11 @@ def test_stage_paged_decode_pads_the_bucket():
     s = make_scenario(rows=[(5, 1), (13, 1), (2, 1)], layout="packed", kv="paged", block_size=4)
     plan, kv = s.plan, s.inputs.kv
     staged = stage_decode(plan, kv, bucket=4, width=8)
-    assert staged.positions[:3] == [5, 13, 2] and staged.ctx_lens == [6, 14, 3, 1]
-    assert staged.slots[3] == -1 and staged.slots[:3] == s.inputs.slot_mapping.tolist()
+    assert staged.positions[:3].tolist() == [5, 13, 2] and staged.ctx_lens.tolist() == [6, 14, 3, 1]
+    assert staged.slots[3] == -1 and staged.slots[:3].tolist() == s.inputs.slot_mapping.tolist()
     seq1 = plan.chunks[1].seq
-    assert staged.block_table[1] == kv.block_tables[seq1.seq_id][:4] + [0] * 4  # 14 keys: 4 blocks of 4
-    assert staged.block_table[3] == [0] * 8 and staged.samples == [True, True, True, False]
+    assert staged.block_table[1].tolist() == kv.block_tables[seq1.seq_id][:4] + [0] * 4  # 14 keys: 4 blocks of 4
+    assert staged.block_table[3].tolist() == [0] * 8 and staged.samples == [True, True, True, False]
 
 
 def test_stage_padded_decode_keeps_finished_rows_as_padding():
@@ -61,8 +61,8 @@ def test_stage_padded_decode_keeps_finished_rows_as_padding():
     assert kv.reserve_group(rows, 16)
     plan = StepPlan((SeqChunk(rows[0], 6, 1), SeqChunk(rows[1], 9, 0)), "padded", padded_len=1)
     staged = stage_decode(plan, kv, bucket=2, width=0)
-    assert staged.bases == [kv.base(rows[0]), 0] and staged.slots == [kv.base(rows[0]) + 6, -1]
-    assert staged.input_ids == [7, 0] and staged.samples == [True, False]
+    assert staged.bases.tolist() == [kv.base(rows[0]), 0] and staged.slots.tolist() == [kv.base(rows[0]) + 6, -1]
+    assert staged.input_ids.tolist() == [7, 0] and staged.samples == [True, False]
 
 
 class CountingGraphs:

@@ -28,13 +28,20 @@ BAD = {
     "model length above the model's": (["--max-model-len", "4096"], "above the model's own maximum of 2048"),
     "no slot for continuous": (["--kv-budget-tokens", "100"], "holds no continuous-batching slot"),
     "request bigger than the KV budget": (["--strategy", "tokenmaxxing", "--kv-budget-tokens", "16"],
-                                          "--kv-budget-tokens 16 is too small"),
+                                          "--kv-budget-tokens 16 (scheduler.kv_budget_tokens): too small for this "
+                                          "workload"),
     "bad dtype": (["--dtype", "fp8"], "--dtype 'fp8'"),
     "bad device": (["--device", "tpu"], "--device 'tpu'"),
     "bad slo": (["--slo", "ttft=3"], "--slo 'ttft=3'"),
     "unknown model": (["--model", "gpt-9"], "--model 'gpt-9'"),
     "unknown workload": (["--workload", "no-such-preset"], "no-such-preset"),
     "bad threads": (["--threads", "0"], "--threads 0"),
+    "slo not a number": (["--slo", "ttft_ms=nan"],
+                         "--slo ttft_ms=nan (slo.ttft_ms): must be a positive, finite number of milliseconds"),
+    "slo infinite": (["--slo", "tpot_ms=inf"],
+                     "--slo tpot_ms=inf (slo.tpot_ms): must be a positive, finite number of milliseconds"),
+    "gpu share above 1": (["--gpu-memory-utilization", "5"],
+                          "--gpu-memory-utilization 5.0 (model.gpu_memory_utilization): must be in (0, 1]"),
 }
 
 

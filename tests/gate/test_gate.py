@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from results.helpers import FIXTURE, rewrite_results, run_cli, synthetic_results
-from tokbench.engine.runner import Runner
 from tokbench.errors import UserError
 from tokbench.gate import inject
 from tokbench.gate.baseline import load_baseline
@@ -51,7 +50,7 @@ def test_regression_exits_1_and_names_the_metric(tmp_path, baseline, capsys):
     assert f"REGRESSION {RATIO}: 1.7 against baseline 2 (-15.0%); the rule wants at least 1.8" in out
     summary = md.read_text()
     assert summary.startswith("## ❌ tokbench gate — FAIL: 1 of 3 metrics regressed")
-    assert f"| FAIL | {RATIO} | 2 | 1.7 | -15.0% | ≥ 1.8 |" in summary
+    assert f"| FAIL | {RATIO} | stored | 2 | 1.7 | -15.0% | ≥ 1.8 |" in summary
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
     failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
@@ -92,7 +91,7 @@ def test_update_baseline_records_medians_and_keeps_the_rules(tmp_path, baseline,
     doc = json.loads(baseline.read_text())
     rule = doc["rules"][0]
     assert rule == {"metric": RATIO, "relative": 0.1, "value": 1.55, "observed": [1.5, 1.6, 1.55]}
-    assert doc["recorded"]["repeats"] == 3
+    assert doc["recorded"]["rounds"] == 3 and doc["schema_version"] == 2
     assert run_cli(capsys, "gate", *repeats, "--baseline", baseline)[0] == 0
 
 
@@ -123,51 +122,59 @@ def test_bad_baselines_are_usage_errors(tmp_path, capsys, rules, extra, message)
 
 def test_usage_errors_exit_2(tmp_path, baseline, capsys):
     c = candidate(tmp_path, "c", fast=200.0)
-    assert "--repeat runs the baseline's benchmark" in run_cli(capsys, "gate", c, "--baseline", baseline,
+    assert "--rounds runs the baseline's benchmark" in run_cli(capsys, "gate", c, "--baseline", baseline,
                                                                "--repeat", "3")[2]
     code, _, err = run_cli(capsys, "gate", "--baseline", baseline)
-    assert code == 2 and "has no benchmark.run_args" in err
+    assert code == 2 and "has no benchmark (benchmark.run_config)" in err
     assert run_cli(capsys, "gate", c, "--baseline", tmp_path / "nope.json")[0] == 2
     assert run_cli(capsys, "gate", c, "--baseline", baseline, "--bogus-flag")[0] == 2
 
 
 def test_gate_runs_the_recorded_benchmark_and_gates_deterministic_metrics(tmp_path, capsys):
-    """End to end: repeats of a real (tiny) `tokbench run`, a deliberate baseline, then a passing gate."""
+    """End to end: rounds of a real (tiny) benchmark, a deliberate baseline, then a passing gate."""
     run_args = ["--workload", "tiny", "--num-requests", "6", "--max-model-len", "128", "--threads", "1",
                 "--no-warmup", "-s", "static-padded", "-s", "tokenmaxxing"]
     path = write_baseline(tmp_path / "b.json", [
         {"metric": "static-padded.padding_ratio", "absolute": 0.0},
         {"metric": "tokenmaxxing.num_steps", "better": "lower", "relative": 0.0},
+        {"metric": "tokenmaxxing.tokens_identical", "better": "higher", "absolute": 0.0},
         {"metric": "static-padded.total_output_tokens / tokenmaxxing.total_output_tokens", "better": "higher",
          "absolute": 0.0},
     ], benchmark={"run_args": run_args, "repeat": 2})
-    out_dir = tmp_path / "repeats"
+    out_dir = tmp_path / "rounds"
     code, out, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--update-baseline")
     assert code == 0, err
-    assert sorted(p.name for p in out_dir.iterdir()) == ["repeat-1", "repeat-2", "run.log"]
-    values = {r["metric"]: r["value"] for r in json.loads(path.read_text())["rules"]}
+    assert "version-1 baseline" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == ["round-1", "round-2"]
+    doc = json.loads(path.read_text())
+    values = {r["metric"]: r["value"] for r in doc["rules"]}
     assert 0 < values["static-padded.padding_ratio"] < 1
+    assert values["tokenmaxxing.tokens_identical"] == 1.0  # round 1 is checked against the reference
     assert values["static-padded.total_output_tokens / tokenmaxxing.total_output_tokens"] == 1.0
+    # Stored as a run config now, with the machine it was recorded on.
+    assert "run_args" not in doc["benchmark"] and doc["benchmark"]["run_config"]["workload"]["num_requests"] == 6
+    assert doc["recorded"]["machine"]["cpu_usable"] >= 1
     code, out, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--repeat", "1")
     assert code == 0, out + err
-    assert "median of 1 repeats of the benchmark" in out
+    assert "1 rounds of the benchmark" in out and "this machine matches the baseline's" in out
+    assert "| exact " in out.replace("│", "|") or "exact" in out
 
 
-def test_a_regression_in_the_repeats_is_confirmed_with_as_many_again(tmp_path, capsys):
+def test_a_regression_in_the_rounds_is_confirmed_with_as_many_again(tmp_path, capsys):
     run_args = ["--workload", "tiny", "--num-requests", "3", "--max-model-len", "64", "--threads", "1",
                 "--no-warmup", "-s", "tokenmaxxing"]
-    # The schedule is deterministic, so a too-low step count fails in every repeat.
-    path = write_baseline(tmp_path / "b.json", [{"metric": "tokenmaxxing.num_steps", "better": "lower",
-                                                 "relative": 0.0, "value": 1}], benchmark={"run_args": run_args})
-    out_dir = tmp_path / "repeats"
+    # A latency rule judged against a stored value (no machine recorded) that no run can meet.
+    path = write_baseline(tmp_path / "b.json", [{"metric": "tokenmaxxing.median_e2el_ms", "relative": 0.0,
+                                                 "value": 1e-6}], benchmark={"run_args": run_args})
+    out_dir = tmp_path / "rounds"
     code, out, _ = run_cli(capsys, "gate", "--baseline", path, "--out-dir", out_dir, "--repeat", "2")
     assert code == 1
-    assert "regression in tokenmaxxing.num_steps over 2 repeats; confirming with 2 more" in out
-    assert "median of 4 repeats of the benchmark" in out
-    assert sorted(p.name for p in out_dir.iterdir()) == [f"repeat-{i}" for i in range(1, 5)] + ["run.log"]
+    assert "tokenmaxxing.median_e2el_ms past the threshold after 2 rounds; judged on 2 more" in out
+    assert "4 rounds of the benchmark" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == [f"round-{i}" for i in range(1, 5)]
     code, out, _ = run_cli(capsys, "gate", "--baseline", path, "--out-dir", tmp_path / "once", "--repeat", "1",
                            "--no-confirm")
-    assert code == 1 and "confirming" not in out
+    assert code == 1 and "judged on" not in out
 
 
 def _slow_steps(first: int, last: int):
@@ -230,19 +237,27 @@ def test_a_bad_flag_in_the_recorded_benchmark_is_a_usage_error(tmp_path, capsys)
     path = write_baseline(tmp_path / "b.json", [{"metric": "a.padding_ratio", "absolute": 0.0, "value": 0}],
                           benchmark={"run_args": ["--workload", "no-such-preset"]})
     code, _, err = run_cli(capsys, "gate", "--baseline", path, "--out-dir", tmp_path / "o")
-    assert code == 2 and "benchmark.run_args: no-such-preset" in err
+    assert code == 2 and "no-such-preset" in err and err.count("\n") == 1
     path = write_baseline(tmp_path / "b.json", [{"metric": "a.padding_ratio", "absolute": 0.0, "value": 0}],
                           benchmark={"run_args": ["--out", "x"]})
     assert "must not set --out" in run_cli(capsys, "gate", "--baseline", path)[2]
+    path = write_baseline(tmp_path / "b.json", [{"metric": "a.padding_ratio", "absolute": 0.0, "value": 0}],
+                          benchmark={"run_args": ["--no-such-flag"]})
+    code, _, err = run_cli(capsys, "gate", "--baseline", path)
+    assert code == 2 and "benchmark.run_args" in err and "--no-such-flag" in err
 
 
 def test_committed_ci_baseline_is_valid_and_complete():
+    from tokbench.benchmark.config import RunConfig
+
     baseline = load_baseline(REPO / "benchmarks" / "baseline" / "ci-gate.json")
-    assert baseline.run_args and baseline.repeat >= 3
+    assert baseline.run_config and baseline.repeat >= 3
+    assert RunConfig.from_dict(baseline.run_config).strategies == ("static-padded", "tokenmaxxing")
     assert all(rule.value is not None for rule in baseline.rules)
-    # Timing enters only as ratios within one run: absolute speed differs from machine to machine.
-    timed = [r for r in baseline.rules if any(t.metric.endswith(("_throughput", "_ms")) for t in r.expression.terms)]
-    assert timed and all(r.expression.denominator is not None for r in timed)
+    # Both strategies' decode paths are timed, and the tokens and the schedule are held exactly.
+    names = {r.name for r in baseline.rules}
+    assert {"static-padded.decode_throughput", "tokenmaxxing.decode_throughput",
+            "static-padded.tokens_identical", "tokenmaxxing.tokens_identical", "tokenmaxxing.num_steps"} <= names
 
 
 class _Plan:
@@ -250,18 +265,24 @@ class _Plan:
         self.kind = kind
 
 
-def test_injected_slowdown_sleeps_in_decode_steps_only_and_is_removed_after(monkeypatch):
+class _Runner:
+    graphs = "the wrapped runner's"
+
+    def execute(self, plan, kv):
+        return plan.kind
+
+
+def test_injected_slowdown_sleeps_in_decode_steps_only(monkeypatch):
     slept = []
     clock = iter([0.0, 1.0, 1.4])  # the decode step does 0.4 s of work
     monkeypatch.setattr(inject.time, "perf_counter", lambda: next(clock))
     monkeypatch.setattr(inject.time, "sleep", slept.append)
-    monkeypatch.setattr(Runner, "execute", lambda self, plan, kv: plan.kind)
-    original = Runner.execute
-    with inject.decode_slowdown(0.2):
-        assert Runner.execute(None, _Plan("prefill"), None) == "prefill"
-        assert Runner.execute(None, _Plan("decode"), None) == "decode"
+    slowed = inject.decode_slowdown(0.2)(_Runner())
+    assert slowed.execute(_Plan("prefill"), None) == "prefill"
+    assert slowed.execute(_Plan("decode"), None) == "decode"
     assert slept == [pytest.approx(0.1)]  # 0.1 of 0.5 s = 20% of the slowed step
-    assert Runner.execute is original
+    assert slowed.graphs == "the wrapped runner's"
+    assert inject.decode_slowdown(0.0) is None
 
 
 @pytest.mark.parametrize("value, ok", [("", True), ("0.2", True), ("1", False), ("-0.1", False), ("lots", False)])

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
+import pytest
 
 from tokbench.cli.app import main
 from tokbench.metrics.cost_model import CostModel
@@ -55,8 +59,9 @@ def rewrite_results(src: Path, out: Path, change_steps=None) -> Path:
                             peak_bandwidth=config["peaks"]["peak_bandwidth"], peak_flops=config["peaks"]["peak_flops"])
         runs.append({**run, "summary": summary})
     tables = {"requests": [res.requests], "steps": [steps], "tokens": [res.tokens]}
+    extra = {k: res.doc[k] for k in ("run_config", "fingerprint") if k in res.doc}  # the same benchmark
     return write_results(out, config=config, environment=res.doc["environment"], runs=runs,
-                         tables=tables, workload=Workload(res.doc["workload"]["name"], [], {})).parent
+                         tables=tables, workload=res.doc["workload"], extra=extra).parent
 
 
 def synthetic_results(out: Path, summaries: dict[str, dict]) -> Path:
@@ -79,3 +84,17 @@ def synthetic_results(out: Path, summaries: dict[str, dict]) -> Path:
     config = {"model": {"spec": "test", "dtype": "float32"}, "workload": {}, "seed": 0}
     wl = Workload(name="synthetic", requests=[], source={})
     return write_results(out, config=config, environment=env, runs=runs, tables=tables, workload=wl)
+
+
+@contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at `mount` (e.g. options "size=256k" or "ro,size=64k") for the block, unmounted
+    after; the test is skipped, saying why, where the machine refuses the mount (not root, a container)."""
+    mount.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

@@ -99,6 +99,16 @@ def test_damaged_results_are_refused_with_a_clear_message(tmp_path, damage, mess
         load_results(d)
 
 
+@pytest.mark.parametrize("content", ["some notes, not results\n", "", "\x00\x01binary"])
+def test_a_file_that_is_no_results_file_is_called_that(tmp_path, capsys, content):
+    """Not 'truncated or edited by hand': that is said only of a file that was a results file."""
+    path = tmp_path / "some.txt"
+    path.write_text(content)
+    code, _, err = run_cli(capsys, "report", path, "--out-dir", tmp_path / "rep")
+    assert code == 2
+    assert err.startswith(f"tokbench: error: {path}: not a tokbench results file") and "by hand" not in err, err
+
+
 def test_a_table_from_another_run_is_refused(tmp_path):
     d = copy_fixture(tmp_path)
     other = synthetic_results(tmp_path / "other", {"static-padded": {}})
@@ -116,19 +126,19 @@ def test_cli_reports_damage_as_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "reports").exists()  # nothing written from refused input
 
 
-def test_rewriting_a_results_directory_never_leaves_a_mismatched_pair(tmp_path, monkeypatch):
-    """The old results.json goes first: a crash while tables are replaced leaves no results, not wrong ones."""
+def test_a_rewrite_that_fails_keeps_the_previous_results_whole(tmp_path, monkeypatch):
+    """New results are written beside the old and swapped in whole: a failure leaves the old ones loading."""
     out = tmp_path / "r"
     synthetic_results(out, {"a": {}})
 
     def boom(*args, **kwargs):
-        raise RuntimeError("disk full")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writer_module, "write_table", boom)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(writer_module, "table_bytes", boom)
+    with pytest.raises(OSError):
         synthetic_results(out, {"b": {}})
-    with pytest.raises(UserError, match="no results found"):
-        load_results(out)
+    assert load_results(out).run_names == ["a"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no half-written sibling left
 
 
 def test_docs_show_the_schema_the_loader_enforces():

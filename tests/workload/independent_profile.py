@@ -112,16 +112,23 @@ def lengths(values: list[int]) -> dict:
     }
 
 
+def significant(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
 def clock_tick(gaps: list[float]) -> float:
+    """docs/profile.md: with at least half the gaps 0, the median of the one-tick gaps (those under
+    1.5x the smallest positive gap); with some gaps 0 and every positive gap a whole multiple of the
+    smallest, the smallest; rounded to 4 significant digits."""
     positive = [g for g in gaps if g > 0]
     if not positive:
         return 0.0
     smallest = min(positive)
     zeros = len(gaps) - len(positive)
     if zeros >= len(gaps) / 2:
-        return smallest
+        return significant(statistics.median([g for g in positive if g < 1.5 * smallest]))
     if zeros and all(abs(g / smallest - round(g / smallest)) <= 0.01 for g in positive):
-        return smallest
+        return significant(smallest)
     return 0.0
 
 
@@ -146,6 +153,7 @@ def arrivals(times: list[float], idle_gap_s: float = 1.0) -> dict | None:
             dispersion[key] = None
     threshold = max(idle_gap_s, 2.5 * tick)
     idle = [g for g in gaps if g >= threshold]
+    coarse = tick > 0 and statistics.fmean(gaps) < 10 * tick
     bin_s = next((b for b in ROUND_BINS_S if b >= max(duration / 120, tick)), max(duration / 120, tick))
     per_bin = Counter(int(t // bin_s) for t in rel)
     return {
@@ -154,7 +162,10 @@ def arrivals(times: list[float], idle_gap_s: float = 1.0) -> dict | None:
         "mean_rate_per_s": (len(rel) - 1) / duration,
         "peak_rate_per_s": peaks,
         "interarrival_mean_s": statistics.fmean(gaps),
-        "interarrival_cv": statistics.pstdev(gaps) / statistics.fmean(gaps),
+        # Under 10 ticks per mean gap, the CV would measure the clock.
+        "interarrival_cv": None if coarse else statistics.pstdev(gaps) / statistics.fmean(gaps),
+        "zero_gap_fraction": sum(g == 0 for g in gaps) / len(gaps),
+        "index_of_dispersion_per_tick": per_tick_dispersion(rel, tick) if coarse else None,
         "index_of_dispersion": dispersion,
         "idle_gaps": {
             "threshold_s": threshold,
@@ -168,6 +179,19 @@ def arrivals(times: list[float], idle_gap_s: float = 1.0) -> dict | None:
             "rate_per_s": [per_bin.get(i, 0) / bin_s for i in range(int(rel[-1] // bin_s) + 1)],
         },
     }
+
+
+def per_tick_dispersion(rel: list[float], tick: float) -> float | None:
+    """Arrivals counted per clock reading (the nearest whole tick), variance / mean over the ticks
+    from the first to the last; None without a tick or with fewer than 10 ticks."""
+    if tick <= 0:
+        return None
+    per_tick = Counter(round(t / tick) for t in rel)
+    ticks = max(per_tick) - min(per_tick) + 1
+    if ticks < 10:
+        return None
+    counts = [per_tick.get(i, 0) for i in range(min(per_tick), max(per_tick) + 1)]
+    return statistics.pvariance(counts) / statistics.fmean(counts)
 
 
 def concurrency(times, prompts, outputs, tpot_ms=20.0, prefill_tps=10_000.0) -> dict:
@@ -186,19 +210,24 @@ def concurrency(times, prompts, outputs, tpot_ms=20.0, prefill_tps=10_000.0) -> 
 
 
 def prefix_reuse(prompts, hash_ids) -> dict | None:
+    """Only blocks that hold at least one token of the (served) prompt count."""
     if hash_ids is None:
         return None
     seen, blocks, reused_blocks, reused_tokens, reusing_requests = set(), 0, 0, 0, 0
     for length, ids in zip(prompts, hash_ids):
         reused_here = False
         for position, block in enumerate(ids):
+            if BLOCK_TOKENS * position >= length:
+                break
             blocks += 1
             if block in seen:
                 reused_blocks += 1
-                reused_tokens += min(BLOCK_TOKENS, max(0, length - BLOCK_TOKENS * position))
+                reused_tokens += min(BLOCK_TOKENS, length - BLOCK_TOKENS * position)
                 reused_here = True
             seen.add(block)
         reusing_requests += reused_here
+    if blocks == 0:
+        return None
     return {
         "block_tokens": BLOCK_TOKENS,
         "blocks": blocks,
@@ -248,19 +277,83 @@ def first_fit_decreasing(sizes: list[int], capacity: int) -> dict:
     }
 
 
-def profile(prompts, outputs, times, hash_ids) -> dict:
-    """Everything `tokbench profile --json` reports except `source` and `recommendation`."""
+def fit(prompts, outputs, times, hash_ids, max_model_len: int, policy: str):
+    """docs/workloads.md: requests longer than max_model_len are dropped, or clipped proportionally:
+    prompt = max(1, floor(prompt * L / (prompt + output))) (at most L - 1), output = min(output, L - prompt)."""
+    kept = {"prompts": [], "outputs": [], "times": [], "blocks": []}
+    rewritten = 0
+    for i, (p, o) in enumerate(zip(prompts, outputs)):
+        if p + o > max_model_len:
+            rewritten += 1
+            if policy == "drop":
+                continue
+            new_p = min(max_model_len - 1, max(1, p * max_model_len // (p + o)))
+            p, o = new_p, min(o, max_model_len - new_p)
+        kept["prompts"].append(p)
+        kept["outputs"].append(o)
+        kept["times"].append(None if times is None else times[i])
+        kept["blocks"].append(None if hash_ids is None else hash_ids[i])
+    served_times = None if times is None else [t - kept["times"][0] for t in kept["times"]]
+    summary = {
+        "max_model_len": max_model_len,
+        "over_length": policy,
+        "requests": len(prompts),
+        "rewritten": rewritten,
+        "tokens": sum(prompts) + sum(outputs),
+        "tokens_served": sum(kept["prompts"]) + sum(kept["outputs"]),
+        "rewritten_fraction": rewritten / len(prompts),
+        "trace": {"prompt": lengths(prompts), "output": lengths(outputs),
+                  "total": lengths([p + o for p, o in zip(prompts, outputs)])},
+    }
+    summary["tokens_lost_fraction"] = 1 - summary["tokens_served"] / summary["tokens"]
+    blocks = None if hash_ids is None else kept["blocks"]
+    return summary, kept["prompts"], kept["outputs"], served_times, blocks
+
+
+def kv(prompts, outputs, offline, concurrency_max, max_model_len, budget, max_num_seqs=128, block=16) -> dict:
+    """docs/profile.md, "KV budget"."""
+    totals = [p + o for p, o in zip(prompts, outputs)]
+
+    def aligned(x):
+        return math.ceil(math.ceil(x) / block) * block
+
+    in_flight = min(max_num_seqs, len(prompts) if offline else concurrency_max)
+    return {
+        "budget_tokens": budget,
+        "block_size": block,
+        "continuous_slots": budget // max_model_len,
+        "paged_sequences": {
+            "mean": int(budget // statistics.fmean(aligned(t) for t in totals)),
+            "p50": budget // aligned(percentile(totals, 50)),
+            "p90": budget // aligned(percentile(totals, 90)),
+            "max": budget // aligned(max(totals)),
+        },
+        "static_rows_p90": budget // math.ceil(percentile(prompts, 90) + percentile(outputs, 90)),
+        "max_num_seqs": max_num_seqs,
+        "in_flight": in_flight,
+        "overcommit": in_flight * statistics.fmean(aligned(t) for t in totals) / budget,
+    }
+
+
+def profile(prompts, outputs, times, hash_ids, *, max_model_len: int = 2048, over_length: str = "clip",
+            kv_budget: int | None = None) -> dict:
+    """Everything `tokbench profile --json` reports except `source`, `target` and `recommendation`,
+    for the trace as served at max_model_len (the default target: the tiny model's 2048, KV budget
+    16 x max_model_len)."""
     offline = times is None
+    fitted, prompts, outputs, times, hash_ids = fit(prompts, outputs, times, hash_ids, max_model_len, over_length)
     times = times or [0.0] * len(prompts)
     totals = [p + o for p, o in zip(prompts, outputs)]
+    load = concurrency(times, prompts, outputs)
     return {
-        "schema_version": 1,
+        "schema_version": 2,
+        "fit": fitted,
         "requests": len(prompts),
         "prompt": lengths(prompts),
         "output": lengths(outputs),
         "total": lengths(totals),
         "arrivals": None if offline else arrivals(times),
-        "concurrency": concurrency(times, prompts, outputs),
+        "concurrency": load,
         "prefix_reuse": prefix_reuse(prompts, hash_ids),
         "padding": {
             str(b): {"prefill_waste": padded_waste(prompts, b), "decode_waste": padded_waste(outputs, b)}
@@ -274,4 +367,5 @@ def profile(prompts, outputs, times, hash_ids) -> dict:
                 for b in BUDGETS
             },
         },
+        "kv": kv(prompts, outputs, offline, load["max"], max_model_len, kv_budget or 16 * max_model_len),
     }

@@ -30,8 +30,51 @@ def test_profile_terminal_shows_every_section():
     for words in ("p90/p10", "p99/p50", "inter-arrival CV", "index of dispersion", "idle gaps", "concurrency",
                   "rate over time", "prefill waste", "decode waste", "FFD prompts", "Recommendation: "):
         assert words in out, words
-    assert "try: tokbench run --workload high-variance-online --strategy " in out
+    assert "try: tokbench run --workload high-variance-online --model=tiny --max-model-len=2048 --strategy " in out
+    assert "add --report profile.html" in out  # plots are one flag away, and the terminal says so
     assert "Arrivals: offline" in invoke("profile", "high-variance")
+
+
+def test_profile_describes_what_the_run_would_serve():
+    """--model / --max-model-len / --kv-budget-tokens / --max-num-seqs: the served lengths, how far
+    they are from the trace, and KV figures for that target."""
+    from tokbench.profile.length_stats import length_summary
+    from tokbench.workload import load_table
+
+    trace = load_table("long-context")
+    served = json.loads(invoke("profile", "long-context", "--model", "llama-1b", "--max-model-len", "4096",
+                               "--kv-budget-tokens", "40000", "--max-num-seqs", "6", "--json"))
+    assert served["fit"]["rewritten"] == served["requests"] == 200
+    assert served["fit"]["trace"]["prompt"] == length_summary(trace.prompt_len)  # the trace's own lengths
+    assert served["total"]["max"] <= 4096 < served["fit"]["trace"]["total"]["p50"]
+    lost = 1 - served["total"]["total"] / int(trace.prompt_len.sum() + trace.output_len.sum())
+    assert abs(served["fit"]["tokens_lost_fraction"] - lost) < 1e-12
+    kv = served["kv"]
+    assert kv["budget_tokens"] == 40000 and kv["continuous_slots"] == 40000 // 4096
+    assert kv["max_num_seqs"] == 6 and served["recommendation"]["knobs"]["max_num_seqs"] == 6
+    assert served["target"] == {"model": "llama-1b", "max_model_len": 4096, "kv_budget_tokens": 40000,
+                                "kv_budget_source": "--kv-budget-tokens", "max_num_seqs": 6, "block_size": 16}
+    out = invoke("profile", "long-context", "--model", "llama-1b", "--max-model-len", "4096")
+    assert "Trace vs what run serves: 200 of 200 requests clipped at max_model_len 4,096" in out
+    assert "warning: 100% of the requests were rewritten" in out
+
+
+def test_profile_takes_the_model_max_len_and_the_cpu_default_budget():
+    profile = json.loads(invoke("profile", "tiny", "--model", "llama-1b", "--json"))
+    assert profile["target"]["max_model_len"] == 8192 and profile["kv"]["budget_tokens"] == 16 * 8192
+    assert "--model=llama-1b --max-model-len=8192" in profile["recommendation"]["command"]
+
+
+def test_profile_caps_max_num_seqs_at_what_the_kv_budget_holds():
+    """64 offline ~2k-token requests with a 16-sequence budget: the knob stays within the budget and
+    the overcommit of run's default --max-num-seqs is named."""
+    profile = json.loads(invoke("profile", "summarization", "--num-requests", "64", "--offline", "--json"))
+    kv, rec = profile["kv"], profile["recommendation"]
+    assert kv["overcommit"] > 1 and kv["max_num_seqs"] == 128
+    room = {"continuous": kv["continuous_slots"], "tokenmaxxing": kv["paged_sequences"]["mean"],
+            "static-padded": kv["static_rows_p90"]}.get(rec["strategy"])
+    assert room is None or rec["knobs"]["max_num_seqs"] <= room
+    assert any(note.startswith("with --max-num-seqs 128 (run's default)") for note in rec["notes"])
 
 
 def test_printed_run_command_reproduces_the_workload(tmp_path):
@@ -69,7 +112,8 @@ def test_profile_report_html_and_markdown(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.parametrize("args", [["--budgets", "0,5"], ["--report", "x.txt"], ["--over-length", "shrink"]])
+@pytest.mark.parametrize("args", [["--budgets", "0,5"], ["--report", "x.txt"], ["--over-length", "shrink"],
+                                  ["--max-model-len", "4096"], ["--kv-budget-tokens", "0"], ["--model", "nope"]])
 def test_profile_bad_flags_are_user_errors(args, tmp_path):
     from tokbench.errors import UserError
 

@@ -14,15 +14,14 @@ from typer.testing import CliRunner
 
 from tokbench.workload import WorkloadOptions, load_table
 
-TRACES = Path(__file__).resolve().parents[3] / "shared" / "traces"
-pytestmark = pytest.mark.skipif(not TRACES.is_dir(), reason="../shared/traces not available")
+TRACES = Path(__file__).resolve().parents[1] / "data" / "traces"
 
 CASES = {
     # Azure 2024: zoned timestamps, whole-second rows; arrivals compressed 10x.
     "azure2024": ("azure2024_format_sample.csv", ["--limit", "6", "--length-scale", "0.02", "--time-scale", "0.1"]),
     # Mooncake: shared prefix blocks, a window of the hour, arrivals 20x faster.
     "mooncake": (
-        "mooncake_conversation_trace.jsonl",
+        "mooncake_conversation_sample.jsonl",
         ["--window", "60:", "--limit", "6", "--length-scale", "0.01", "--rate-scale", "20"],
     ),
 }

@@ -1,4 +1,4 @@
-"""Trace loaders on the shared samples and real traces, in every container, with the options."""
+"""Trace loaders on the samples in tests/data/traces (real Mooncake and ShareGPT excerpts, format samples), in every container, with the options."""
 
 import gzip
 import json
@@ -11,8 +11,7 @@ import pytest
 from tokbench.errors import UserError
 from tokbench.workload import WorkloadOptions, load_table, load_workload
 
-TRACES = Path(__file__).resolve().parents[3] / "shared" / "traces"
-pytestmark = pytest.mark.skipif(not TRACES.is_dir(), reason="../shared/traces not available")
+TRACES = Path(__file__).resolve().parents[1] / "data" / "traces"
 
 
 def test_azure_2023_and_2024_timestamps():
@@ -37,12 +36,12 @@ def test_burstgpt_failures_are_excluded_and_counted():
 
 def test_mooncake_prefix_blocks_become_shared_tokens():
     w = load_workload(
-        str(TRACES / "mooncake_conversation_trace.jsonl"),
+        str(TRACES / "mooncake_conversation_sample.jsonl"),
         vocab_size=32000,
         max_model_len=200_000,
         options=WorkloadOptions(limit=20),
     )
-    lines = [json.loads(x) for x in (TRACES / "mooncake_conversation_trace.jsonl").read_text().splitlines()[:20]]
+    lines = [json.loads(x) for x in (TRACES / "mooncake_conversation_sample.jsonl").read_text().splitlines()[:20]]
     a, b = w.requests[0].prompt_token_ids, w.requests[1].prompt_token_ids
     assert lines[0]["hash_ids"][0] == lines[1]["hash_ids"][0] and lines[0]["hash_ids"][1] != lines[1]["hash_ids"][1]
     assert a[:512] == b[:512] and a[512:1024] != b[512:1024]
@@ -51,7 +50,7 @@ def test_mooncake_prefix_blocks_become_shared_tokens():
 
 def test_length_scale_scales_prefix_blocks():
     w = load_workload(
-        str(TRACES / "mooncake_conversation_trace.jsonl"),
+        str(TRACES / "mooncake_conversation_sample.jsonl"),
         vocab_size=32000,
         max_model_len=8192,
         options=WorkloadOptions(limit=2, length_scale=0.25),
@@ -61,8 +60,8 @@ def test_length_scale_scales_prefix_blocks():
 
 
 def test_sharegpt_lengths_csv_is_offline():
-    t = load_table(str(TRACES / "sharegpt_lengths.csv"))
-    assert t.source["format"] == "lengths" and len(t) == 30731 and not t.arrival_s.any()
+    t = load_table(str(TRACES / "sharegpt_lengths_sample.csv"))
+    assert t.source["format"] == "lengths" and len(t) == 400 and not t.arrival_s.any()
 
 
 def test_gzip_parquet_and_generic_mapping(tmp_path):

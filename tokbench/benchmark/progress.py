@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
+
+if TYPE_CHECKING:
+    from tokbench.results import Results
 
 Kind = Literal["note", "start", "step", "done", "failed"]
 
@@ -15,6 +18,9 @@ class Progress:
     done: int = 0  # requests finished so far
     total: int = 0
     message: str = ""
+    # On "done" and "failed": the results of the runs finished so far, marked incomplete (built when
+    # called), for a caller that keeps them as it goes so an interruption loses no finished run.
+    so_far: Callable[[], "Results"] | None = None
 
 
 OnProgress = Callable[[Progress], None]

@@ -26,23 +26,24 @@ from tokbench.verify import compare_outputs, reference_outputs
 from tokbench.workload.notes import source_notes
 
 
-def _strategy_runs(p: Prepared, emit: OnProgress) -> tuple[list, list[str]]:
+def _strategy_runs(p: Prepared, emit: OnProgress, notes: list[str]) -> tuple[list, list[str]]:
     runs, failures = [], []
     total = len(p.workload.requests)
+    so_far = lambda: benchmark_results(p, runs, failures, notes, complete=False)  # noqa: E731
     for cls in p.strategies:
         emit(Progress("start", cls.name, 0, total))
         try:
             runs.append(run_strategy(p.engine, cls, p.sched, p.workload, peaks=p.peaks, slo=p.slo,
                                      warmup=p.config.warmup,
                                      on_step=lambda done, n=cls.name: emit(Progress("step", n, done, total))))
-            emit(Progress("done", cls.name, total, total))
+            emit(Progress("done", cls.name, total, total, so_far=so_far))
         except torch.OutOfMemoryError as exc:
             torch.cuda.empty_cache()
             free = torch.cuda.mem_get_info(p.device)[0]
             line = (oom_message(cls.name, p.gpu_budget, str(exc), free) if p.gpu_budget
                     else f"{cls.name}: out of memory ({exc})")
             failures.append(line)
-            emit(Progress("failed", cls.name, 0, total, line))
+            emit(Progress("failed", cls.name, 0, total, line, so_far=so_far))
     return runs, failures
 
 
@@ -69,7 +70,7 @@ def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
     notes = [f"workload: {note}" for note in source_notes(p.workload.source)]
     for note in notes:
         emit(Progress("note", message=note))
-    runs, failures = _strategy_runs(p, emit)
+    runs, failures = _strategy_runs(p, emit, notes)
     runs += _peer_runs(p, emit)
     if not runs:
         raise UserError("; ".join(failures) or "nothing ran")

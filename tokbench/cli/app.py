@@ -7,6 +7,8 @@ import sys
 import typer
 
 from tokbench.errors import UserError
+from tokbench.interrupts import Interrupted, signals_raise
+from tokbench.process_exit import run_then_exit
 
 app = typer.Typer(
     add_completion=False,
@@ -34,16 +36,21 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Entry point: user mistakes become one line on stderr and exit code 2, never a traceback."""
+    """User mistakes become one line on stderr and exit code 2, never a traceback; SIGINT and SIGTERM
+    one line and exit 130 / 143 (a command that kept work says what and where)."""
     _register_commands()
     try:
-        rc = app(standalone_mode=False)
+        with signals_raise():
+            rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except UserError as exc:
         for line in str(exc).splitlines() or [""]:  # a config with several bad fields: one line each
             print(f"tokbench: error: {line}", file=sys.stderr)
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except Interrupted as exc:
+        print(f"tokbench: interrupted ({exc}){exc.kept}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
         print("tokbench: aborted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
@@ -52,3 +59,9 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+def entry() -> None:
+    """The installed `tokbench` command: main(), then exit with its code without tearing the
+    interpreter down, so no native thread can turn that code into an abort (tokbench/process_exit.py)."""
+    run_then_exit(main)

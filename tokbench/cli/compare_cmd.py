@@ -15,6 +15,10 @@ from tokbench.report.compare import delta_table, deltas, metrics_to_compare
 from tokbench.report.markdown import markdown_table
 from tokbench.report.terminal import console_for_tables, print_table
 from tokbench.results import Results, RunResult, load_results
+from tokbench.results.judging import judgement_notes
+from tokbench.results.preflight import check_writable_file
+
+MARKDOWN_BYTES = 64 << 10  # a few tables of text
 
 ROW_STYLE = {"better": "green", "worse": "red"}
 
@@ -64,10 +68,13 @@ def compare(
     all_metrics: Annotated[bool, typer.Option("--all", help="Every summary metric, not just the key ones.")] = False,
     tolerance: Annotated[float, typer.Option(help="Relative change below which B counts as the same as A.")] = 0.01,
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the tables as markdown to this file ('-' for stdout).")] = None,
+    allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Compare results of different benchmarks (workload, model, knobs or device differ); every output says so.")] = False,
 ) -> None:
     """Per-metric table of deltas: value in A and B, change, relative change, better or worse."""
     if not 0 <= tolerance < 1:
         raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
+    if markdown is not None and str(markdown) != "-":
+        check_writable_file(markdown, "--markdown", need_bytes=MARKDOWN_BYTES)
     from tokbench.sweep.store import is_sweep_dir
 
     if is_sweep_dir(a) or is_sweep_dir(b):  # two sweeps: point by point (docs/sweeps.md)
@@ -76,8 +83,11 @@ def compare(
         return sweep_compare(a, b, tolerance, markdown)
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
     ra, rb = load_results(a_path), load_results(b_path)
+    notes = judgement_notes([(a_path, ra), (b_path, rb)], allow_mismatch=allow_mismatch)
     console = console_for_tables()
-    sections = []
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    sections = [f"> **Note:** {note}\n" for note in notes]
     for run_a, run_b in _pairs(ra, a_run, rb, b_run, run):
         names = metrics_to_compare(run_a.summary, run_b.summary, metric, all_metrics)
         unknown = [m for m in names if m not in run_a.summary or m not in run_b.summary]

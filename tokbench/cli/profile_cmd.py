@@ -16,7 +16,8 @@ from tokbench.profile.describe import run_command
 from tokbench.profile.concurrency import DEFAULT_PREFILL_TPS, DEFAULT_TPOT_MS
 from tokbench.profile.packing_efficiency import TOKEN_BUDGETS
 from tokbench.profile.padding_waste import BATCH_SIZES
-from tokbench.profile.summary import profile_table
+from tokbench.profile.summary import profile_table, served_table
+from tokbench.profile.target import DEFAULT_MODEL, resolve_target
 from tokbench.workload import load_table
 
 DEFAULT_BATCHES = ",".join(map(str, BATCH_SIZES))
@@ -58,7 +59,10 @@ def profile(
     sort_by_time: wf.SortByTime = False,
     offline: wf.Offline = False,
     tokenizer: wf.Tokenizer = None,
-    max_model_len: Annotated[Optional[int], typer.Option(help="Clip or drop requests longer than this.")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model the run would use (its max_model_len is the default limit).")] = DEFAULT_MODEL,
+    max_model_len: Annotated[Optional[int], typer.Option(help="Clip or drop requests longer than this (default: the model's).")] = None,
+    kv_budget_tokens: Annotated[Optional[int], typer.Option(help="KV memory of the run in token slots (default: run's CPU default, 16 x max_model_len).")] = None,
+    max_num_seqs: Annotated[Optional[int], typer.Option(help="The run's --max-num-seqs (default: recommend one).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for presets and --sample.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON on stdout.")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Write a .md or .html report with PNG plots.")] = None,
@@ -90,9 +94,15 @@ def profile(
     )
     if tpot_ms <= 0 or prefill_tps <= 0 or idle_gap_s <= 0:
         raise UserError("--tpot-ms, --prefill-tps and --idle-gap-s must be > 0")
-    table = load_table(trace, seed=seed, max_model_len=max_model_len, options=options)
+    target = resolve_target(model=model, max_model_len=max_model_len, kv_budget_tokens=kv_budget_tokens,
+                            max_num_seqs=max_num_seqs)
+    traced = load_table(trace, seed=seed, options=options)
+    table = served_table(traced, target, over_length)
     result = profile_table(
-        table,
+        traced,
+        target,
+        served=table,
+        over_length=over_length,
         batch_sizes=_int_list(batch_sizes, "--batch-sizes"),
         token_budgets=_int_list(budgets, "--budgets"),
         tpot_ms=tpot_ms,
@@ -100,7 +110,7 @@ def profile(
         idle_gap_s=idle_gap_s,
         seed=seed,
     )
-    result["recommendation"]["command"] = run_command(result, seed=seed, max_model_len=max_model_len)
+    result["recommendation"]["command"] = run_command(result, seed=seed, target_flags=target.flags())
     if report is not None:
         from tokbench.profile.plots import profile_plots
         from tokbench.profile.render_report import write_report
@@ -114,4 +124,4 @@ def profile(
 
     print_profile(result, Console())
     if report is not None:
-        Console().print(f"report: {report}")
+        Console().print(f"report: {report} (plots beside it)")

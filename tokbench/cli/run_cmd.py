@@ -27,7 +27,8 @@ def run(
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset (tiny, llama-1b, llama-8b, qwen2.5-7b) or HF directory.")] = "tiny",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     dtype: Annotated[str, typer.Option(help="auto (fp32 on CPU, bf16 on CUDA), fp32, bf16 or fp16.")] = "auto",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Results directory.")] = Path("results/latest"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results directory (replaced whole when the run ends; each finished strategy is kept there as the run goes).")] = Path("results/latest"),
+    wait: Annotated[bool, typer.Option("--wait", help="If another run is writing --out, wait for it instead of refusing.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for random weights and the workload.")] = 0,
     verify: Annotated[bool, typer.Option("--verify", help="Check every strategy's tokens against the one-at-a-time reference.")] = False,
     save_outputs: Annotated[bool, typer.Option("--save-outputs", help="Write prompt and output token ids per request.")] = False,
@@ -57,4 +58,4 @@ def run(
     """Run actual inference for one workload under each strategy, on one engine."""
     from tokbench.cli.run_main import given_flags, run_main
 
-    run_main(given_flags(ctx), config, print_config)
+    run_main(given_flags(ctx), config, print_config, wait)

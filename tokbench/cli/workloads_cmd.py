@@ -52,7 +52,7 @@ def workloads(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="Workload presets (statistics drawn with --seed; favours = what `tokbench profile` recommends)")
+    table = Table(title="Workload presets (statistics drawn with --seed; favours = what `tokbench profile` recommends for `tokbench run`'s defaults: model tiny, max_model_len 2048)")
     columns = ("name", "requests", "arrival", "prompt p50/p90/p99", "output p50/p90/p99", "p90/p10 in/out", "favours")
     for column in columns:
         table.add_column(column, justify="right" if column == "requests" else "left", no_wrap=True)

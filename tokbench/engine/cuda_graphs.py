@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from tokbench.engine.attention.kernel_backend import KernelBackend
@@ -25,6 +26,7 @@ from tokbench.engine.attention.kernel_meta import KernelMeta
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.plan import StepPlan
+from tokbench.engine.step_columns import columns
 
 BUCKET_STEP = 8
 
@@ -47,7 +49,7 @@ def graphable(plan: StepPlan) -> bool:
     """Every row computes at most one token (a decode step)."""
     if plan.layout == "padded":
         return plan.padded_len == 1
-    return all(c.length == 1 for c in plan.chunks)
+    return columns(plan).decode_only
 
 
 @dataclass
@@ -55,35 +57,54 @@ class StagedDecode:
     """A decode step laid out over `bucket` rows, as the graph's static buffers take it."""
 
     bucket: int
-    input_ids: list[int]
-    positions: list[int]
-    slots: list[int]  # -1: padding, stored nowhere
-    ctx_lens: list[int]
-    block_table: list[list[int]] | None  # paged: [bucket][width]
-    bases: list[int] | None  # contiguous
+    longs: np.ndarray  # int64 [3, bucket]: input ids, positions, slots (-1: padding, stored nowhere)
+    ctx_lens: np.ndarray  # int32 [bucket]
+    block_table: np.ndarray | None  # paged: int32 [bucket, width], zero past each row's context
+    bases: np.ndarray | None  # contiguous: int32 [bucket]
     samples: list[bool]  # rows whose token the step returns
+
+    @property
+    def input_ids(self) -> np.ndarray:
+        return self.longs[0]
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.longs[1]
+
+    @property
+    def slots(self) -> np.ndarray:
+        return self.longs[2]
 
 
 def stage_decode(plan: StepPlan, kv: KVCache, bucket: int, width: int) -> StagedDecode:
-    paged = kv.layout == "paged"
-    staged = StagedDecode(bucket, [0] * bucket, [0] * bucket, [-1] * bucket, [1] * bucket,
-                          [[0] * width for _ in range(bucket)] if paged else None,
-                          None if paged else [0] * bucket, [False] * bucket)
-    for r, chunk in enumerate(plan.chunks):
-        if chunk.length == 0:  # a padded plan's finished row: padding, but it keeps its place
-            continue
-        seq, pos = chunk.seq, chunk.start
-        staged.input_ids[r] = seq.token_ids[pos]
-        staged.positions[r] = pos
-        staged.slots[r] = kv.slots(seq, pos, pos + 1)[0]
-        staged.ctx_lens[r] = pos + 1
-        staged.samples[r] = chunk.samples
-        if paged:
-            blocks = kv.block_tables[seq.seq_id][: -(-(pos + 1) // kv.block_size)]
-            staged.block_table[r][: len(blocks)] = blocks
-        else:
-            staged.bases[r] = kv.base(seq)
-    return staged
+    """Vector operations over the plan's rows; a padded plan's finished row (length 0) is padding
+    that keeps its place."""
+    cols = columns(plan)
+    seqs, starts, lens = cols.seqs, cols.starts, cols.lengths
+    n = len(lens)
+    live = np.flatnonzero(np.array(lens, dtype=bool))
+    pos = np.array(starts, dtype=np.int64)[live]
+    live_seqs = seqs if len(live) == n else [seqs[i] for i in live]
+    longs = np.zeros((3, bucket), dtype=np.int64)
+    longs[2] = -1
+    longs[0, live] = [q.token_ids[s] for q, s in zip(live_seqs, pos.tolist())]
+    longs[1, live] = pos
+    ctx = np.ones(bucket, dtype=np.int32)
+    ctx[live] = pos + 1
+    table = bases = None
+    if kv.layout == "paged":
+        rows = kv.rows_of(live_seqs)
+        longs[2, live] = kv.slot_array(rows, pos)
+        table = np.zeros((bucket, width), dtype=np.int32)
+        blocks = kv.table_array(rows, width)
+        table[live] = np.where(np.arange(width)[None, :] < -(-(pos + 1) // kv.block_size)[:, None], blocks, 0)
+    else:
+        first, _ = kv.runs_of(live_seqs)
+        longs[2, live] = first + pos
+        bases = np.zeros(bucket, dtype=np.int32)
+        bases[live] = first
+    samples = cols.samples + [False] * (bucket - n)
+    return StagedDecode(bucket, longs, ctx, table, bases, samples)
 
 
 class DecodeGraphs:
@@ -122,6 +143,11 @@ class DecodeGraphs:
         self.ones = torch.ones(top, dtype=torch.int32, device=dev)
         self.tokens = torch.zeros(top, dtype=torch.long, device=dev)
         self.block_size = block_size if paged else 1
+        pin = dev.type == "cuda"
+        self.host = {"longs": torch.zeros(3, top, dtype=torch.long, pin_memory=pin),
+                     "ctx": torch.zeros(top, dtype=torch.int32, pin_memory=pin),
+                     "table": torch.zeros(top, max(self.width, 1), dtype=torch.int32, pin_memory=pin),
+                     "bases": torch.zeros(top, dtype=torch.int32, pin_memory=pin)}
         self.pool = None if self.eager else torch.cuda.graph_pool_handle()
         for b in reversed(self.buckets):  # largest first: smaller ones reuse its pool memory
             self.graphs[b] = self._capture(b)
@@ -147,7 +173,7 @@ class DecodeGraphs:
                 return attend(layer, q, k, v)
 
             hidden = self.model(self.ids[:b], self.pos[:b], attention)
-            self.tokens[:b].copy_(self.model.logits(hidden).argmax(dim=-1))
+            self.tokens[:b].copy_(self.model.greedy(hidden))
 
         return forward
 
@@ -185,22 +211,21 @@ class DecodeGraphs:
             else:
                 self.graphs[b].replay()
         tokens = self.tokens[:b].tolist()  # the step's one host sync, as in the eager runner
-        return [tokens[r] if staged.samples[r] else None for r in range(len(plan.chunks))]
+        return [t if f else None for t, f in zip(tokens, staged.samples[: len(plan.chunks)])]
 
     def _load(self, s: StagedDecode) -> None:
-        b = s.bucket
-        longs = torch.tensor([s.input_ids, s.positions, s.slots], dtype=torch.long)
-        ints = torch.tensor(s.ctx_lens, dtype=torch.int32)
-        pin = self.device.type == "cuda"
-        if pin:
-            longs, ints = longs.pin_memory(), ints.pin_memory()
-        self.ids[:b].copy_(longs[0], non_blocking=True)
-        self.pos[:b].copy_(longs[1], non_blocking=True)
-        self.slots[:b].copy_(longs[2], non_blocking=True)
-        self.ctx[:b].copy_(ints, non_blocking=True)
+        """Staged arrays -> the host mirror (pinned on CUDA, allocated once) -> the static buffers.
+        The mirror is safe to reuse: every step ends in a sync (its tokens) before the next loads."""
+        b, host = s.bucket, self.host
+        host["longs"][:, :b].copy_(torch.from_numpy(s.longs))
+        host["ctx"][:b].copy_(torch.from_numpy(s.ctx_lens))
+        self.ids[:b].copy_(host["longs"][0, :b], non_blocking=True)
+        self.pos[:b].copy_(host["longs"][1, :b], non_blocking=True)
+        self.slots[:b].copy_(host["longs"][2, :b], non_blocking=True)
+        self.ctx[:b].copy_(host["ctx"][:b], non_blocking=True)
         if s.block_table is not None:
-            table = torch.tensor(s.block_table, dtype=torch.int32)
-            self.table[:b].copy_(table.pin_memory() if pin else table, non_blocking=True)
+            host["table"][:b].copy_(torch.from_numpy(s.block_table))
+            self.table[:b].copy_(host["table"][:b], non_blocking=True)
         else:
-            bases = torch.tensor(s.bases, dtype=torch.int32)
-            self.bases[:b].copy_(bases.pin_memory() if pin else bases, non_blocking=True)
+            host["bases"][:b].copy_(torch.from_numpy(s.bases))
+            self.bases[:b].copy_(host["bases"][:b], non_blocking=True)

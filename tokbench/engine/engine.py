@@ -14,8 +14,7 @@ from tokbench.engine.clock import Clock
 from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
 from tokbench.engine.host_memory import keep_freed_host_memory
 from tokbench.engine.kv_base import KVCache
-from tokbench.engine.kv_contiguous import ContiguousKV
-from tokbench.engine.kv_paged import PagedKV
+from tokbench.engine.kv_layouts import new_kv_cache
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.loop import run_loop
 from tokbench.engine.policy import SchedulerConfig, Strategy
@@ -61,12 +60,11 @@ class Engine:
         return {"attention_backend": self.backend.name, "cuda_graphs": self.graphs is not None,
                 "attention_choice": choice.to_dict() if choice is not None else None,
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
-                "linear_layers": self.loaded.model.linear_path}
+                "linear_layers": self.loaded.model.linear_path,
+                "elementwise_kernels": self.loaded.model.elementwise_path}
 
     def new_kv(self, strategy: type[Strategy], config: SchedulerConfig) -> KVCache:
-        if strategy.kv_layout == "paged":
-            return PagedKV(config.kv_budget_tokens, config.block_size)
-        return ContiguousKV(config.kv_budget_tokens)
+        return new_kv_cache(strategy.kv_layout, config.kv_budget_tokens, config.block_size)
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         """Raise UserError now if the strategy rejects its knobs or could never run a request."""

@@ -43,7 +43,7 @@ class Knob:
         if self.type is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = f"{value:g}" if isinstance(value, float) else str(value)  # --knob NAME=1 read as a number
         if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
-            raise UserError(f"{where}: must be a {self.type.__name__}")
+            raise UserError(f"{where}: must be {_article(self.type.__name__)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{where}: must be a finite number")
         if self.minimum is not None and value < self.minimum:
@@ -91,3 +91,7 @@ def parse_knob_value(text: str) -> Any:
             continue
         return value if not (isinstance(value, float) and not math.isfinite(value)) else text
     return text
+
+
+def _article(type_name: str) -> str:
+    return {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}[type_name]

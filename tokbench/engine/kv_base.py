@@ -30,7 +30,7 @@ class KVCache(ABC):
 
     def used_tokens(self) -> int:
         """Token slots that hold real KV right now."""
-        return sum(s.num_computed for s in self._holders.values())
+        return sum([s.num_computed for s in self._holders.values()])
 
     @abstractmethod
     def reserved_tokens(self) -> int:

@@ -7,6 +7,10 @@ in a sorted list of free runs; freeing merges neighbours so the pool never leaks
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence as Seq
+from itertools import chain
+
+import numpy as np
 
 from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.sequence import Sequence
@@ -51,6 +55,12 @@ class ContiguousKV(ContiguousKVCache):
 
     def reservation(self, seq: Sequence) -> int:
         return self._runs[seq.seq_id][1]
+
+    def runs_of(self, seqs: Seq[Sequence]) -> tuple[np.ndarray, np.ndarray]:
+        """(first slot, reserved length) of each sequence's run, as arrays (for a step's slots at once)."""
+        runs = self._runs
+        both = np.fromiter(chain.from_iterable([runs[s.seq_id] for s in seqs]), dtype=np.int64, count=2 * len(seqs))
+        return both[0::2], both[1::2]
 
     def slots(self, seq: Sequence, start: int, end: int) -> list[int]:
         base, length = self._runs[seq.seq_id]

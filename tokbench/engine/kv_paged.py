@@ -2,11 +2,19 @@
 
 Blocks are taken only when a sequence's tokens reach them, so at most block_size - 1 slots per
 sequence sit reserved but empty.
+
+Besides the per-sequence lists that strategies read (`block_tables`), every holder keeps a row of
+one persistent array (`table_array`), written only where a block is added: the runner takes a
+step's block tables and KV slots from it with a few vector operations instead of a Python loop
+over every running sequence.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence as Seq
+
+import numpy as np
 
 from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.sequence import Sequence
@@ -24,6 +32,11 @@ class PagedKV(PagedKVCache):
             raise ValueError(f"KV capacity {capacity} holds no block of {block_size} tokens")
         self._free_blocks: deque[int] = deque(range(self.num_blocks))
         self.block_tables: dict[int, list[int]] = {}
+        # Row r of _table holds the blocks of the sequence on row r (zeros past them); grown on demand.
+        self._table = np.zeros((8, 8), dtype=np.int64)
+        self._held = np.zeros(8, dtype=np.int64)  # blocks held per row
+        self._row: dict[int, int] = {}
+        self._free_rows: list[int] = list(range(7, -1, -1))  # popped from the end: row 0 first
 
     @property
     def num_free_blocks(self) -> int:
@@ -33,22 +46,38 @@ class PagedKV(PagedKVCache):
         return (self.num_blocks - len(self._free_blocks)) * self.block_size
 
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
-        have = len(self.block_tables.get(seq.seq_id, ()))
-        return max(0, self.blocks_for(num_tokens) - have)
+        table = self.block_tables.get(seq.seq_id)
+        return max(0, -(-num_tokens // self.block_size) - (len(table) if table else 0))
 
     def allocate(self, seq: Sequence, num_tokens: int) -> bool:
-        need = self.blocks_needed(seq, num_tokens)
+        table = self.block_tables.get(seq.seq_id)
+        have = len(table) if table is not None else 0
+        need = -(-num_tokens // self.block_size) - have
+        if table is not None and need <= 0:  # the common case: a decode step inside its last block
+            return True
         if need > len(self._free_blocks):
             return False
-        table = self.block_tables.setdefault(seq.seq_id, [])
-        self._holders[seq.seq_id] = seq
-        for _ in range(need):
-            table.append(self._free_blocks.popleft())
+        if table is None:
+            table = self.block_tables[seq.seq_id] = []
+            self._holders[seq.seq_id] = seq
+            self._row[seq.seq_id] = self._take_row()
+        if need > 0:
+            new = [self._free_blocks.popleft() for _ in range(need)]
+            table.extend(new)
+            row = self._row[seq.seq_id]
+            if have + need > self._table.shape[1]:
+                self._grow(columns=have + need)
+            self._table[row, have : have + need] = new
+            self._held[row] = have + need
         return True
 
     def free(self, seq: Sequence) -> None:
         table = self.block_tables.pop(seq.seq_id)
         del self._holders[seq.seq_id]
+        row = self._row.pop(seq.seq_id)
+        self._table[row, : len(table)] = 0
+        self._held[row] = 0
+        self._free_rows.append(row)
         # Most recently freed first: a joiner reuses blocks that are still warm in cache.
         self._free_blocks.extendleft(reversed(table))
 
@@ -57,3 +86,41 @@ class PagedKV(PagedKVCache):
         if end > len(table) * bs:
             raise IndexError(f"sequence {seq.seq_id} needs {end} slots but holds {len(table) * bs}")
         return [table[p // bs] * bs + p % bs for p in range(start, end)]
+
+    def rows_of(self, seqs: Seq[Sequence]) -> np.ndarray:
+        """Each sequence's row of the persistent table (they must hold KV)."""
+        row = self._row
+        return np.array([row[s.seq_id] for s in seqs], dtype=np.int64)
+
+    def table_array(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """[len(rows), width] block ids of those rows, zero past each sequence's blocks (a copy)."""
+        if width > self._table.shape[1]:
+            self._grow(columns=width)
+        return self._table[rows, :width]
+
+    def slot_array(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Cache slot of token positions[i] of the sequence on rows[i] (IndexError past its blocks)."""
+        bs = self.block_size
+        blocks = positions // bs
+        if len(blocks) and (blocks >= self._held[rows]).any():
+            i = int(np.argmax(blocks >= self._held[rows]))
+            raise IndexError(f"position {int(positions[i])} is past the {int(self._held[rows[i]])} blocks "
+                             f"of the sequence on row {int(rows[i])}")
+        return self._table[rows, blocks] * bs + positions % bs
+
+    def _take_row(self) -> int:
+        if not self._free_rows:
+            old = self._table.shape[0]
+            self._grow(rows=2 * old)
+            self._free_rows.extend(range(2 * old - 1, old - 1, -1))
+        return self._free_rows.pop()
+
+    def _grow(self, rows: int = 0, columns: int = 0) -> None:
+        r, c = self._table.shape
+        rows, columns = max(r, rows), max(c, 2 * c if columns > c else c, columns)
+        table = np.zeros((rows, columns), dtype=np.int64)
+        table[:r, :c] = self._table
+        self._table = table
+        held = np.zeros(rows, dtype=np.int64)
+        held[:r] = self._held
+        self._held = held

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Callable
 
 from tokbench.engine.clock import Clock, VirtualClock
-from tokbench.engine.recorder import Recorder
+from tokbench.engine.recorder import Recorder, StepCounts
 from tokbench.engine.sequence import Sequence
+from tokbench.engine.step_columns import step_scope
 from tokbench.engine.policy import Strategy
 from tokbench.workload.types import Request
 
@@ -24,7 +25,6 @@ def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock |
     """
     rec = Recorder()
     pending = sorted(requests, key=lambda r: (r.arrival_s, r.request_id))
-    first_token: dict[int, float] = {}
     kv = strategy.kv
     nxt = 0
     clock.start()
@@ -43,26 +43,33 @@ def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock |
                 clock.sleep_until(pending[nxt].arrival_s)
                 continue
             raise EngineError(f"strategy {strategy.name!r} has unfinished work but planned nothing")
-        for chunk in plan.chunks:
-            if chunk.length and chunk.seq.first_scheduled_s is None:
-                chunk.seq.first_scheduled_s = schedule_end
-        out = runner.execute(plan, kv)
-        clock.sync()
-        end = clock.now()
-        # Recorded before sequences advance: the prefill/decode split reads their current state.
-        rec.step(plan, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
-                 prepare_s=out.prepare_s,
-                 kv_used=kv.used_tokens() + plan.real_tokens, kv_reserved=kv.reserved_tokens(),
-                 kv_capacity=kv.capacity, preemptions=strategy.num_preemptions - preempted_before)
-        for chunk, token in zip(plan.chunks, out.tokens):
-            seq = chunk.seq
-            seq.num_computed += chunk.length
-            if token is not None:
-                seq.token_ids.append(token)
-                rec.token(seq, end)
-                first_token.setdefault(seq.seq_id, end)
-                if seq.finished:
-                    rec.finish(seq, first_token[seq.seq_id], end)
+        with step_scope(plan) as cols:  # the plan's chunks, read once for the runner and the records
+            counts = StepCounts.of(cols)
+            seqs, lengths = cols.seqs, cols.lengths
+            if counts.decode_tokens < len(seqs):  # a decode chunk's sequence was scheduled before
+                for seq, n in zip(seqs, lengths):
+                    if n and seq.first_scheduled_s is None:
+                        seq.first_scheduled_s = schedule_end
+            out = runner.execute(plan, kv)
+            clock.sync()
+            end = clock.now()
+            # Recorded before sequences advance: kv_used counts this step's tokens as stored.
+            rec.step(plan, counts, start_s=schedule_end, end_s=end, schedule_s=schedule_end - now,
+                     prepare_s=out.prepare_s, kv_used=kv.used_tokens() + counts.real_tokens,
+                     kv_reserved=kv.reserved_tokens(), kv_capacity=kv.capacity,
+                     preemptions=strategy.num_preemptions - preempted_before)
+            sampled = []
+            for seq, n, token in zip(seqs, lengths, out.tokens):
+                seq.num_computed += n
+                if token is not None:
+                    seq.token_ids.append(token)
+                    sampled.append(seq)
+            rec.tokens_sampled(sampled, end)
+            for seq in sampled:
+                if seq.first_token_s is None:
+                    seq.first_token_s = end
+                if len(seq.token_ids) - seq.prompt_len >= seq.max_tokens:
+                    rec.finish(seq, end)
         strategy.step_done(plan)
         if on_step is not None:
             on_step(len(rec.requests))

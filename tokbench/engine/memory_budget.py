@@ -57,6 +57,23 @@ def default_margin(total: int) -> int:
     return max(MIN_MARGIN, int(MARGIN_FRACTION * total))
 
 
+def largest_fitting_tokens(room: int, bytes_per_token: int, step_bytes: Callable[[int], int]) -> int:
+    """The most KV tokens (a multiple of 256, maybe 0) whose bytes plus the largest step's fit in `room`."""
+
+    def fits(tokens: int) -> bool:
+        return tokens * bytes_per_token + step_bytes(tokens) <= room
+
+    units = 0  # largest number of SLOT_ALIGN units that fits (step_bytes is non-decreasing: bisect)
+    hi = max(room, 0) // (bytes_per_token * SLOT_ALIGN) + 1
+    while units + 1 < hi:
+        mid = (units + hi) // 2
+        if fits(mid * SLOT_ALIGN):
+            units = mid
+        else:
+            hi = mid
+    return units * SLOT_ALIGN
+
+
 def plan_kv_budget(state: MemoryState, *, bytes_per_token: int, utilization: float = 0.9,
                    step_bytes: Callable[[int], int] | None = None, graph_reserve: int = 0,
                    margin: int | None = None, requested_tokens: int | None = None) -> KVBudget:
@@ -73,18 +90,7 @@ def plan_kv_budget(state: MemoryState, *, bytes_per_token: int, utilization: flo
     in_use = state.total - state.free
     room = int(utilization * state.total) - in_use - graph_reserve - margin
 
-    def fits(tokens: int) -> bool:
-        return tokens * bytes_per_token + step_bytes(tokens) <= room
-
-    units = 0  # largest number of SLOT_ALIGN units that fits (step_bytes is non-decreasing: bisect)
-    hi = max(room, 0) // (bytes_per_token * SLOT_ALIGN) + 1
-    while units + 1 < hi:
-        mid = (units + hi) // 2
-        if fits(mid * SLOT_ALIGN):
-            units = mid
-        else:
-            hi = mid
-    tokens = units * SLOT_ALIGN
+    tokens = largest_fitting_tokens(room, bytes_per_token, step_bytes)
     if tokens == 0:
         raise UserError(
             f"GPU memory: {fmt_gib(state.total)} x {utilization} leaves no room for KV after "

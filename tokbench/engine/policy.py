@@ -17,6 +17,9 @@ from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 
+# Without --kv-budget-tokens, a CPU run's KV holds this many max-length sequences (what `profile` assumes too).
+CPU_DEFAULT_KV_SEQUENCES = 16
+
 
 @dataclass(frozen=True)
 class SchedulerConfig:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
+from tokbench.engine.step_columns import StepColumns
 
 STEP_COLUMNS = [
     "step", "start_s", "end_s", "duration_s", "schedule_s", "prepare_s", "kind", "layout", "batch_size",
@@ -22,6 +23,36 @@ REQUEST_COLUMNS = [
 TOKEN_COLUMNS = ["request_id", "index", "time_s"]
 
 
+@dataclass(frozen=True)
+class StepCounts:
+    """A plan's token counts, by StepPlan's and SeqChunk's definitions, read from its columns in one go."""
+
+    kind: str
+    real_tokens: int
+    padded_tokens: int
+    prefill_tokens: int
+    decode_tokens: int
+    sampled_tokens: int
+    attention_pairs: int  # sum over chunks of length x context
+    kv_read_tokens: int  # sum of the contexts of chunks that compute something
+
+    @staticmethod
+    def of(cols: StepColumns) -> "StepCounts":
+        plan, seqs, starts, lens, samples = cols.plan, cols.seqs, cols.starts, cols.lengths, cols.samples
+        real = cols.real_tokens
+        # SeqChunk.is_decode: one token past the prompt that yields the next token.
+        decode = sum([n == 1 and f and s >= q.prompt_len for q, s, n, f in zip(seqs, starts, lens, samples)])
+        prefill = real - decode
+        if cols.decode_only:  # one token per chunk: length x context = context = start + 1
+            pairs = read = sum(starts) + real
+        else:
+            pairs = sum([n * (s + n) for s, n in zip(starts, lens)])
+            read = sum([s + n for s, n in zip(starts, lens) if n])
+        padded = len(lens) * plan.padded_len - real if plan.layout == "padded" else 0
+        kind = "mixed" if prefill and decode else ("prefill" if prefill else "decode")
+        return StepCounts(kind, real, padded, prefill, decode, sum(samples), pairs, read)
+
+
 @dataclass
 class Recorder:
     steps: list[tuple] = field(default_factory=list)
@@ -29,22 +60,23 @@ class Recorder:
     tokens: list[tuple] = field(default_factory=list)
     outputs: dict[int, list[int]] = field(default_factory=dict)
 
-    def step(self, plan: StepPlan, *, start_s: float, end_s: float, schedule_s: float, prepare_s: float, kv_used: int,
-             kv_reserved: int, kv_capacity: int, preemptions: int) -> None:
+    def step(self, plan: StepPlan, counts: StepCounts, *, start_s: float, end_s: float, schedule_s: float,
+             prepare_s: float, kv_used: int, kv_reserved: int, kv_capacity: int, preemptions: int) -> None:
+        c = counts
         self.steps.append((
-            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, plan.kind, plan.layout,
-            len(plan.chunks), plan.real_tokens, plan.padded_tokens, plan.prefill_tokens,
-            plan.decode_tokens, plan.token_budget, sum(c.samples for c in plan.chunks),
-            sum(c.length * (c.start + c.length) for c in plan.chunks), kv_used, kv_reserved, kv_capacity,
-            sum(c.start + c.length for c in plan.chunks if c.length), preemptions,
+            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
+            len(plan.chunks), c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens,
+            plan.token_budget, c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity,
+            c.kv_read_tokens, preemptions,
         ))
 
-    def token(self, seq: Sequence, time_s: float) -> None:
-        self.tokens.append((seq.seq_id, seq.num_output - 1, time_s))
+    def tokens_sampled(self, seqs: list[Sequence], time_s: float) -> None:
+        """Each of `seqs` has just received its newest output token, at time_s (one bulk append)."""
+        self.tokens.extend([(q.seq_id, len(q.token_ids) - q.prompt_len - 1, time_s) for q in seqs])
 
-    def finish(self, seq: Sequence, first_token_s: float, finish_s: float) -> None:
+    def finish(self, seq: Sequence, finish_s: float) -> None:
         r = seq.request
-        self.requests.append((r.request_id, r.arrival_s, seq.first_scheduled_s, first_token_s, finish_s,
+        self.requests.append((r.request_id, r.arrival_s, seq.first_scheduled_s, seq.first_token_s, finish_s,
                               r.prompt_len, seq.num_output, seq.num_preemptions))
         self.outputs[r.request_id] = seq.output_ids
 

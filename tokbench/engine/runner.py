@@ -35,6 +35,8 @@ class Runner:
         attention = self.backend.bind(inputs, self.storage)
         prepare_s = time.perf_counter() - start
         hidden = self.model(inputs.input_ids, inputs.positions, attention)
-        sampled = self.model.logits(hidden.index_select(0, inputs.sample_index)).argmax(dim=-1).tolist()
+        sampled = self.model.greedy(hidden.index_select(0, inputs.sample_index)).tolist()
+        if len(sampled) == len(inputs.samples):  # every chunk samples (a decode step)
+            return StepOutput(tokens=sampled, prepare_s=prepare_s)
         it = iter(sampled)
-        return StepOutput(tokens=[next(it) if c.samples else None for c in plan.chunks], prepare_s=prepare_s)
+        return StepOutput(tokens=[next(it) if f else None for f in inputs.samples], prepare_s=prepare_s)

@@ -6,7 +6,11 @@ from tokbench.workload.types import Request
 
 
 class Sequence:
-    __slots__ = ("request", "token_ids", "num_computed", "num_preemptions", "first_scheduled_s")
+    # The request's id and lengths are copied into plain attributes when it is set: strategies,
+    # the runner and the recorder read them for every running sequence on every step, and a
+    # property chain down to len(request.prompt_token_ids) cost more than the step's other work.
+    __slots__ = ("_request", "seq_id", "prompt_len", "max_tokens", "token_ids", "num_computed", "num_preemptions",
+                 "first_scheduled_s", "first_token_s")
 
     def __init__(self, request: Request):
         self.request = request
@@ -14,14 +18,18 @@ class Sequence:
         self.num_computed = 0  # leading tokens whose KV is in the cache
         self.num_preemptions = 0
         self.first_scheduled_s: float | None = None
+        self.first_token_s: float | None = None
 
     @property
-    def seq_id(self) -> int:
-        return self.request.request_id
+    def request(self) -> Request:
+        return self._request
 
-    @property
-    def prompt_len(self) -> int:
-        return self.request.prompt_len
+    @request.setter
+    def request(self, request: Request) -> None:
+        self._request = request
+        self.seq_id = request.request_id
+        self.prompt_len = request.prompt_len
+        self.max_tokens = request.max_tokens
 
     @property
     def num_tokens(self) -> int:
@@ -29,29 +37,29 @@ class Sequence:
 
     @property
     def num_output(self) -> int:
-        return len(self.token_ids) - self.request.prompt_len
+        return len(self.token_ids) - self.prompt_len
 
     @property
     def output_ids(self) -> list[int]:
-        return self.token_ids[self.request.prompt_len:]
+        return self.token_ids[self.prompt_len:]
 
     @property
     def finished(self) -> bool:
-        return self.num_output >= self.request.max_tokens
+        return len(self.token_ids) - self.prompt_len >= self.max_tokens
 
     @property
     def num_uncomputed(self) -> int:
         """Tokens still to run through the model before the next token can be sampled."""
-        return self.num_tokens - self.num_computed
+        return len(self.token_ids) - self.num_computed
 
     @property
     def in_prefill(self) -> bool:
-        return self.num_uncomputed > 1
+        return len(self.token_ids) - self.num_computed > 1
 
     @property
     def final_len(self) -> int:
         """Tokens this sequence will hold when done (outputs have fixed length: ignore_eos)."""
-        return self.request.prompt_len + self.request.max_tokens
+        return self.prompt_len + self.max_tokens
 
     def __repr__(self) -> str:
         return f"Sequence(id={self.seq_id}, tokens={self.num_tokens}, computed={self.num_computed})"

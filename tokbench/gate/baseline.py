@@ -20,7 +20,11 @@ from tokbench.results.schema import validate
 
 MEDIAN, PER_STEP_MEDIAN = "median", "per_step_median"  # how repeats combine (docs/gate.md)
 SCHEMA_NAME = "tokbench.gate-baseline"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: benchmark.run_config and recorded.machine; 1 (benchmark.run_args) is still read
+# Figures of the schedule alone: for an offline workload they do not depend on the machine.
+SCHEDULE_METRICS = frozenset({"num_steps", "padding_ratio", "preemptions", "tokens_identical", "completed",
+                              "total_input_tokens", "total_output_tokens", "peak_kv_reserved_tokens",
+                              "peak_kv_memory_bytes", "mean_batch_size"})
 
 _NUMBER = {"type": "number"}
 BASELINE_SCHEMA = {
@@ -32,8 +36,8 @@ BASELINE_SCHEMA = {
         "description": {"type": "string"},
         "benchmark": {
             "type": "object",
-            "required": ["run_args"],
-            "properties": {"run_args": {"type": "array", "items": {"type": "string"}},
+            "properties": {"run_config": {"type": "object"},
+                           "run_args": {"type": "array", "items": {"type": "string"}},
                            "repeat": {"type": "integer", "minimum": 1}},
         },
         "recorded": {"type": "object"},
@@ -83,6 +87,17 @@ class Rule:
         """The worst candidate value that still passes."""
         return self.value - self._allowed() if self.better == HIGHER else self.value + self._allowed()
 
+    @property
+    def schedule_only(self) -> bool:
+        """Every term is a figure of the schedule (machine-independent for an offline workload)."""
+        return all(t.metric in SCHEDULE_METRICS for t in self.expression.terms)
+
+    def ab_tolerance(self) -> float:
+        """The allowed loss as a fraction, for a ratio against a reference run (A/B)."""
+        if self.relative is not None:
+            return self.relative
+        return self.absolute / abs(self.value) if self.value else 0.0
+
     def improves(self, candidate: float) -> bool:
         """Better than the baseline by more than the threshold: time for a deliberate new baseline."""
         if self.better == HIGHER:
@@ -104,8 +119,21 @@ class Baseline:
 
     @property
     def run_args(self) -> list[str] | None:
-        bench = self.doc.get("benchmark")
-        return list(bench["run_args"]) if bench else None
+        """`tokbench run` flags of a version-1 baseline (newer ones store a run_config)."""
+        bench = self.doc.get("benchmark") or {}
+        return list(bench["run_args"]) if "run_args" in bench else None
+
+    @property
+    def run_config(self) -> dict | None:
+        return (self.doc.get("benchmark") or {}).get("run_config")
+
+    @property
+    def has_benchmark(self) -> bool:
+        return self.run_config is not None or self.run_args is not None
+
+    @property
+    def machine(self) -> dict | None:
+        return self.recorded.get("machine")
 
     @property
     def repeat(self) -> int:
@@ -165,21 +193,26 @@ def load_baseline(path: Path) -> Baseline:
         raise UserError(f"{path}: a metric has two rules ({', '.join(n for n in names if names.count(n) > 1)})")
     run_args = (doc.get("benchmark") or {}).get("run_args", [])
     if any(a in ("--out", "-o") or a.startswith("--out=") for a in run_args):
-        raise UserError(f"{path}: benchmark.run_args must not set --out; the gate chooses where repeats go")
+        raise UserError(f"{path}: benchmark.run_args must not set --out; the gate chooses where rounds go")
     return Baseline(path, doc, rules)
 
 
-def write_baseline(baseline: Baseline, measured: dict, recorded: dict) -> None:
+def write_baseline(baseline: Baseline, measured: dict, recorded: dict, run_config: dict | None = None) -> None:
     """Store new accepted values (rules and thresholds as they were), atomically.
 
-    `measured`: rule name -> evaluate.Measured (the value judged, and the value in each repeat).
+    `measured`: rule name -> (the value judged, the value in each round). `run_config`: the
+    benchmark as a run config, replacing a version-1 baseline's run_args.
     """
     doc = dict(baseline.doc)
+    doc["schema_version"] = SCHEMA_VERSION
+    if run_config is not None:
+        bench = {k: v for k, v in (doc.get("benchmark") or {}).items() if k != "run_args"}
+        doc["benchmark"] = {"run_config": run_config, **{k: v for k, v in bench.items() if k != "run_config"}}
     doc["recorded"] = recorded
     rules = []
     for item in doc["rules"]:
-        m = measured[str(parse(item["metric"]))]
-        rules.append({**item, "value": None if math.isnan(m.candidate) else round(m.candidate, 6),
-                      "observed": [None if math.isnan(v) else round(v, 6) for v in m.values]})
+        value, values = measured[str(parse(item["metric"]))]
+        rules.append({**item, "value": None if math.isnan(value) else round(value, 6),
+                      "observed": [None if math.isnan(v) else round(v, 6) for v in values]})
     doc["rules"] = rules
     atomic_write_text(baseline.path, json.dumps(doc, indent=2) + "\n")

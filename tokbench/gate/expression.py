@@ -54,9 +54,14 @@ def parse(text: str) -> Expression:
 
 
 def run_summary(results: Results, run: str) -> dict:
+    """The run's summary, plus `tokens_identical`: the share of requests whose tokens equal the
+    reference's (NaN when the run was not verified)."""
     if run not in results.run_names:
         raise UserError(f"{results.path}: has no run {run!r} (runs: {', '.join(results.run_names)})")
-    return results.run(run).summary
+    entry = results.run(run)
+    check = entry.info.get("verification")
+    identical = check["matching"] / check["requests"] if check and check.get("requests") else float("nan")
+    return {**entry.summary, "tokens_identical": identical}
 
 
 def evaluate(expr: Expression, summary_of: Callable[[str], dict], where: object) -> float:

@@ -1,17 +1,16 @@
 """A deliberate slowdown for proving that the gate catches regressions: a test hook, never on by default.
 
-TOKBENCH_GATE_INJECT_DECODE_DELAY=0.2 makes every pure-decode step of the gate's own benchmark runs
-sleep for 20% of its (new) step time: the step's compute time t becomes t / (1 - 0.2). It wraps the
-runner from outside for the gate's repeats only; the engine carries no hook and `tokbench run` is
-never affected.
+TOKBENCH_GATE_INJECT_DECODE_DELAY=0.2 makes every pure-decode step of the gate's own candidate runs
+sleep for 20% of its (new) step time: the step's compute time t becomes t / (1 - 0.2). It is a
+layer the gate puts around the engine's runner for its candidate runs only (run_benchmark's
+`wrap_runner`); `tokbench run` and an A/B reference are never affected.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable
 
 from tokbench.errors import UserError
 
@@ -31,26 +30,24 @@ def injected_fraction() -> float:
     return fraction
 
 
-@contextmanager
-def decode_slowdown(fraction: float) -> Iterator[None]:
-    """While active, each decode step sleeps so that the sleep is `fraction` of the step's time."""
-    if not fraction:
-        yield
-        return
-    from tokbench.engine.runner import Runner  # here, so the gate's other paths start without torch
+class SlowDecodes:
+    """A runner whose decode steps take 1 / (1 - fraction) times as long as the wrapped runner's."""
 
-    original = Runner.execute
-    stretch = fraction / (1.0 - fraction)
+    def __init__(self, runner, fraction: float):
+        self.runner = runner
+        self.stretch = fraction / (1.0 - fraction)
 
-    def slowed(self, plan, kv):
+    def execute(self, plan, kv):
         start = time.perf_counter()
-        out = original(self, plan, kv)
+        out = self.runner.execute(plan, kv)
         if plan.kind == "decode":
-            time.sleep((time.perf_counter() - start) * stretch)
+            time.sleep((time.perf_counter() - start) * self.stretch)
         return out
 
-    Runner.execute = slowed
-    try:
-        yield
-    finally:
-        Runner.execute = original
+    def __getattr__(self, name):  # everything else (graphs, storage, ...) is the wrapped runner's
+        return getattr(self.runner, name)
+
+
+def decode_slowdown(fraction: float) -> Callable | None:
+    """run_benchmark's wrap_runner for this fraction, or None when nothing is injected."""
+    return (lambda runner: SlowDecodes(runner, fraction)) if fraction else None

@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokbench.model.config import ModelConfig
+from tokbench.model.elementwise import TorchElementwise, select_elementwise
 from tokbench.model.packed_linear import PackedLinear, pack_linears, unavailable_reason
-from tokbench.model.rope import RotaryTable, Rotation
+from tokbench.model.rope import RotaryTable
 
 
 class Attention(Protocol):
@@ -50,18 +51,21 @@ class DecoderLayer(nn.Module):
         self.gate_up_proj = nn.Linear(h, 2 * cfg.intermediate_size, bias=False)
         self.down_proj = nn.Linear(cfg.intermediate_size, h, bias=False)
 
-    def forward(self, layer: int, x: torch.Tensor, rotation: Rotation, attention: Attention) -> torch.Tensor:
+    def forward(self, layer: int, x: torch.Tensor, delta: torch.Tensor | None, rotation, attention: Attention,
+                ew: TorchElementwise) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, delta) -> (x', delta'): the residual stream and the previous layer's MLP output, not yet
+        added: the add is fused into this layer's first norm (and the last one into the final norm)."""
         cfg = self.cfg
         t = x.shape[0]
-        qkv = self.qkv_proj(self.input_layernorm(x))
+        x, h = ew.add_rms_norm(x, delta, self.input_layernorm)
+        qkv = self.qkv_proj(h)
         # q and k sit side by side in qkv: rotate them as one tensor of heads (half the elementwise ops).
         qk = rotation.apply(qkv[:, : cfg.q_size + cfg.kv_size].view(t, cfg.num_heads + cfg.num_kv_heads, cfg.head_dim))
         q, k = qk.split([cfg.num_heads, cfg.num_kv_heads], dim=1)
         v = qkv[:, cfg.q_size + cfg.kv_size :].view(t, cfg.num_kv_heads, cfg.head_dim)
         attn = attention(layer, q, k, v).reshape(t, cfg.q_size)
-        x = x + self.o_proj(attn)
-        gate, up = self.gate_up_proj(self.post_attention_layernorm(x)).chunk(2, dim=-1)
-        return x + self.down_proj(F.silu(gate) * up)
+        x, h = ew.add_rms_norm(x, self.o_proj(attn), self.post_attention_layernorm)
+        return x, self.down_proj(ew.silu_mul(self.gate_up_proj(h)))
 
 
 class LlamaModel(nn.Module):
@@ -76,6 +80,8 @@ class LlamaModel(nn.Module):
             self.lm_head.weight = self.embed_tokens.weight
         self.rope: RotaryTable | None = None
         self.linear_path = "torch"  # how linear layers run, for the results (see prepare)
+        self.elementwise = TorchElementwise()
+        self.elementwise_path = "torch"  # how elementwise work runs, for the results (see prepare)
 
     def prepare(self, device: torch.device, dtype: torch.dtype) -> "LlamaModel":
         self.to(device=device, dtype=dtype).eval()
@@ -84,15 +90,22 @@ class LlamaModel(nn.Module):
         if why_not is None and not isinstance(self.lm_head, PackedLinear):
             pack_linears(self)
         self.linear_path = "onednn-prepacked" if why_not is None else f"torch: {why_not}"
+        self.elementwise, self.elementwise_path = select_elementwise(device, dtype)
         return self
 
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention) -> torch.Tensor:
         """input_ids, positions: [T] -> final hidden states [T, hidden]."""
+        ew = self.elementwise
         x = self.embed_tokens(input_ids)
-        rotation = self.rope.at(positions)
+        rotation = ew.rotation(self.rope, positions)
+        delta = None
         for i, layer in enumerate(self.layers):
-            x = layer(i, x, rotation, attention)
-        return self.norm(x)
+            x, delta = layer(i, x, delta, rotation, attention, ew)
+        return ew.add_rms_norm(x, delta, self.norm)[1]
+
+    def greedy(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The most likely next token of each row of `hidden` (long tensor on the model's device)."""
+        return self.elementwise.argmax(self.logits(hidden))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         if isinstance(self.lm_head, PackedLinear):

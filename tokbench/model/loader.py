@@ -9,8 +9,9 @@ import torch
 
 from tokbench.errors import UserError
 from tokbench.model.config import ModelConfig
-from tokbench.model.hf_checkpoint import load_weights, read_config
+from tokbench.model.hf_checkpoint import load_weights
 from tokbench.model.llama import LlamaModel
+from tokbench.model.model_spec import resolve_config
 from tokbench.model.presets import PRESETS
 from tokbench.model.random_init import init_random_weights
 
@@ -24,15 +25,6 @@ class LoadedModel:
     source: str  # "preset:tiny" or the directory
     dtype: torch.dtype
     device: torch.device
-
-
-def resolve_config(spec: str) -> ModelConfig:
-    if spec in PRESETS:
-        return PRESETS[spec]
-    path = Path(spec)
-    if path.is_dir():
-        return read_config(path)
-    raise UserError(f"--model {spec!r}: neither a preset ({', '.join(PRESETS)}) nor a model directory")
 
 
 def load_model(spec: str, *, dtype: torch.dtype, device: torch.device, seed: int = 0,

@@ -1,4 +1,8 @@
-"""Arrival process summary: rate, burstiness (inter-arrival CV, index of dispersion), idle gaps."""
+"""Arrival process summary: rate, burstiness (inter-arrival CV, index of dispersion), idle gaps.
+
+A coarse clock (timestamps rounded to a tick) hides the traffic below the tick: statistics at that
+scale are left out (None) rather than reported as burstiness, and burstiness is measured above it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ WINDOWS_S = (1.0, 10.0, 60.0, 600.0)
 MIN_WINDOWS = 10  # a variance from fewer whole windows is noise, not a property of the traffic
 MIN_TICKS_PER_WINDOW = 10  # a window of a few clock ticks measures the clock, not the traffic
 TIMELINE_POINTS = 120
+TICK_DIGITS = 4  # significant digits of a clock tick
 _ROUND_BINS_S = (0.1, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 
 
@@ -29,28 +34,58 @@ def _timeline_bin(duration_s: float, tick_s: float) -> float:
     return float(next((w for w in _ROUND_BINS_S if w >= raw), raw))
 
 
+def _significant(value: float, digits: int = TICK_DIGITS) -> float:
+    """A tick read from subtracted timestamps carries float noise (2.9969999999998436): keep the
+    digits a clock can mean."""
+    return float(f"{value:.{digits}g}")
+
+
 def timestamp_resolution(gaps: np.ndarray) -> float:
     """The clock tick of a coarse trace, else 0.
 
-    Two kinds of coarse clock show in the gaps: most gaps exactly 0 (Mooncake rounds to ~3 s: the
-    tick is the smallest positive gap), or simultaneous arrivals with every gap a whole multiple of
-    the smallest positive gap (BurstGPT's whole seconds: tick 1 s). A constant-rate process has no
-    simultaneous arrivals, so it is not mistaken for a clock. Fine clocks (Azure's microseconds)
-    give a tiny tick that changes nothing below."""
+    Two kinds of coarse clock show in the gaps: most gaps exactly 0 (Mooncake rounds to ~3 s), or
+    simultaneous arrivals with every gap a whole multiple of the smallest positive gap (BurstGPT's
+    whole seconds: tick 1 s). A constant-rate process has no simultaneous arrivals, so it is not
+    mistaken for a clock. Fine clocks (Azure's microseconds) give a tiny tick that changes nothing
+    below. A jittery clock (Mooncake's one-tick gaps are 2.997-3.003 s) is read as the median of
+    the one-tick gaps (those under 1.5x the smallest), not as its shortest jitter."""
     positive = gaps[gaps > 0]
     if positive.size == 0:
         return 0.0
     smallest = float(positive.min())
     zero_share = 1.0 - positive.size / gaps.size
     if zero_share >= 0.5:
-        return smallest
+        return _significant(float(np.median(positive[positive < 1.5 * smallest])))
     if zero_share == 0:
         return 0.0
     for start in range(0, positive.size, CHUNK):
         multiples = positive[start : start + CHUNK] / smallest
         if np.any(np.abs(multiples - np.rint(multiples)) > 0.01):
             return 0.0
-    return smallest
+    return _significant(smallest)
+
+
+def _interarrival_cv(gaps: np.ndarray, tick: float) -> float | None:
+    """CV of the gaps; None when the clock is too coarse for it (mean gap under
+    MIN_TICKS_PER_WINDOW ticks: the rounding, not the traffic, would set the figure)."""
+    mean = float(gaps.mean())
+    if tick > 0 and mean < MIN_TICKS_PER_WINDOW * tick:
+        return None
+    return float(gaps.std() / mean)
+
+
+def _dispersion_per_tick(arrival: np.ndarray, tick: float) -> float | None:
+    """Burstiness above a coarse clock: arrivals counted per tick (bins centred on the clock's
+    readings, so a jittery tick does not split them), variance / mean over the ticks. None with
+    fewer than MIN_WINDOWS ticks. Arrivals are sorted, so the counts are run lengths of the bin
+    index: memory follows the requests, not the number of ticks."""
+    index = np.rint(arrival / tick).astype(np.int64)
+    ticks = int(index[-1] - index[0]) + 1
+    if ticks < MIN_WINDOWS:
+        return None
+    runs = np.diff(np.flatnonzero(np.diff(index, prepend=index[0] - 1, append=index[-1] + 1)))
+    mean = arrival.size / ticks
+    return float((runs.astype(np.float64) ** 2).sum() / ticks - mean**2) / mean
 
 
 def _window_stats(arrival: np.ndarray, duration: float, tick: float) -> tuple[dict, dict]:
@@ -81,6 +116,7 @@ def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict |
         return None
     gaps = np.diff(arrival)
     tick = timestamp_resolution(gaps)
+    cv = _interarrival_cv(gaps, tick)
     dispersion, peaks = _window_stats(arrival, duration, tick)
     # A gap of one or two ticks is the clock's rounding, not idleness (2.5: no gap sits on the edge).
     threshold = max(idle_gap_s, 2.5 * tick)
@@ -93,7 +129,10 @@ def arrival_summary(arrival_s: np.ndarray, *, idle_gap_s: float = 1.0) -> dict |
         "mean_rate_per_s": float((arrival.size - 1) / duration),  # 1 / mean inter-arrival time
         "peak_rate_per_s": peaks,
         "interarrival_mean_s": float(gaps.mean()),
-        "interarrival_cv": float(gaps.std() / gaps.mean()),
+        "interarrival_cv": cv,
+        "zero_gap_fraction": float(np.count_nonzero(gaps == 0) / gaps.size),
+        # Only where the CV cannot be measured: then a tick holds several arrivals on average.
+        "index_of_dispersion_per_tick": _dispersion_per_tick(arrival, tick) if cv is None else None,
         "index_of_dispersion": dispersion,
         "idle_gaps": {
             "threshold_s": threshold,

@@ -6,6 +6,7 @@ import shlex
 
 import numpy as np
 
+from tokbench.profile.arrival_stats import MIN_TICKS_PER_WINDOW, MIN_WINDOWS
 from tokbench.workload.notes import source_notes as workload_notes
 from tokbench.workload.options import option_flags
 
@@ -48,6 +49,24 @@ def sparkline(values: list[float], width: int = 60) -> str:
     return "".join(_SPARK[i] for i in levels)
 
 
+def _seconds(value: float) -> str:
+    return f"{value:,.4g} s"
+
+
+def _burstiness_rows(a: dict) -> list[tuple[str, str]]:
+    rows = []
+    if a["interarrival_cv"] is not None:
+        rows.append(("inter-arrival CV", f"{a['interarrival_cv']:.2f} (Poisson = 1)"))
+    else:
+        rows.append(("inter-arrival CV", f"not measured: mean gap {_seconds(a['interarrival_mean_s'])} is under "
+                                         f"{MIN_TICKS_PER_WINDOW} clock ticks"))
+    if a["timestamp_resolution_s"] > 0:
+        per_tick = a["index_of_dispersion_per_tick"]
+        text = f"n/a (fewer than {MIN_WINDOWS} ticks)" if per_tick is None else f"{per_tick:.2f} (Poisson = 1)"
+        rows.append(("index of dispersion per tick", text))
+    return rows
+
+
 def arrival_rows(profile: dict) -> list[tuple[str, str]]:
     a, c = profile["arrivals"], profile["concurrency"]
     gaps = a["idle_gaps"]
@@ -55,20 +74,51 @@ def arrival_rows(profile: dict) -> list[tuple[str, str]]:
         ("duration", f"{a['duration_s']:,.1f} s"),
         ("mean rate", f"{a['mean_rate_per_s']:.3f} req/s"),
         ("peak rate", _per_window(a["peak_rate_per_s"], "{:.2f}")),
-        ("inter-arrival CV", f"{a['interarrival_cv']:.2f} (Poisson = 1)"),
+        *_burstiness_rows(a),
         ("index of dispersion", _per_window(a["index_of_dispersion"], "{:.2f}")),
         (
-            f"idle gaps >= {gaps['threshold_s']:.3g} s",
+            f"idle gaps >= {gaps['threshold_s']:.4g} s",
             f"{gaps['count']:,} ({gaps['fraction_of_time']:.0%} of the time, longest {gaps['longest_s']:.1f} s)",
         ),
         ("concurrency (est.)", f"mean {c['mean']:.1f}, p50 {c['p50']:.0f}, p99 {c['p99']:.0f}, max {c['max']:,}"),
     ]
-    if a["timestamp_resolution_s"] > 0.01:
-        rows.insert(1, ("clock tick", f"{a['timestamp_resolution_s']:.3g} s (coarse timestamps)"))
+    tick = a["timestamp_resolution_s"]
+    if tick > 0:
+        rows.insert(1, ("clock tick", f"{_seconds(tick)} ({a['zero_gap_fraction']:.0%} of gaps are 0)"))
     timeline = a["timeline"]
     peak = max(timeline["rate_per_s"])
     rows.append((f"rate over time ({timeline['bin_s']:g} s bins)", f"{sparkline(timeline['rate_per_s'])} max {peak:.2f}/s"))
     return rows
+
+
+def target_line(profile: dict) -> str:
+    t = profile["target"]
+    return (
+        f"Served as `tokbench run` would: model {t['model']}, max_model_len {t['max_model_len']:,}, KV budget "
+        f"{t['kv_budget_tokens']:,} token slots ({t['kv_budget_source']})"
+    )
+
+
+FIT_HEADER = ("tokens", "trace p50", "trace p90", "trace max", "served p50", "served p90", "served max")
+
+
+def fit_title(profile: dict) -> str:
+    fit = profile["fit"]
+    verb = "dropped" if fit["over_length"] == "drop" else "clipped"
+    return (
+        f"Trace vs what run serves: {fit['rewritten']:,} of {fit['requests']:,} requests {verb} at max_model_len "
+        f"{fit['max_model_len']:,}, {fit['tokens_lost_fraction']:.0%} of the tokens not served"
+    )
+
+
+def fit_rows(profile: dict) -> list[tuple[str, ...]]:
+    """The trace's lengths beside the served ones (shown when requests were rewritten)."""
+    trace = profile["fit"]["trace"]
+    return [
+        (name, *(f"{trace[name][k]:,.0f}" for k in ("p50", "p90", "max")),
+         *(f"{profile[name][k]:,.0f}" for k in ("p50", "p90", "max")))
+        for name in ("prompt", "output", "total")
+    ]
 
 
 def batching_rows(profile: dict) -> list[tuple[str, ...]]:
@@ -103,13 +153,17 @@ def prefix_line(profile: dict) -> str | None:
     )
 
 
-def run_command(profile: dict, *, seed: int = 0, max_model_len: int | None = None) -> str:
-    """The `tokbench run` line for this workload, with the same workload options and the knobs."""
+def run_command(profile: dict, *, seed: int = 0, target_flags: list[str] | None = None) -> str:
+    """The `tokbench run` line that serves what was profiled: the same workload and options, the
+    over-length choice when requests were rewritten, the target (model, max_model_len, KV budget),
+    then the recommended strategy and knobs. Every word is a flag `run` accepts."""
     source = profile["source"]
     workload = source.get("path") or source.get("name", "WORKLOAD")
-    words = ["tokbench", "run", "--workload", workload, *option_flags(source.get("options", {}))]
+    options = {k: v for k, v in source.get("options", {}).items() if k != "over_length"}
+    words = ["tokbench", "run", "--workload", workload, *option_flags(options)]
+    if profile["fit"]["rewritten"]:
+        words.append(f"--over-length={profile['fit']['over_length']}")
     if seed:
         words.append(f"--seed={seed}")
-    if max_model_len is not None:
-        words.append(f"--max-model-len={max_model_len}")
+    words += target_flags or []
     return " ".join(shlex.quote(w) for w in words) + " " + profile["recommendation"]["flags"]

@@ -15,15 +15,20 @@ def prefix_reuse(table: LengthTable) -> dict | None:
     counts = np.diff(table.block_offsets)
     owner = np.repeat(np.arange(len(table)), counts)
     position = np.arange(table.block_ids.size) - np.repeat(table.block_offsets[:-1], counts)
-    # Tokens a block covers: a full block, or what is left of the prompt (possibly nothing).
-    tokens = np.clip(table.prompt_len[owner] - position * table.block_tokens, 0, table.block_tokens)
-    _, first = np.unique(table.block_ids, return_index=True)
-    repeated = np.ones(table.block_ids.size, dtype=bool)
+    # Only blocks inside the (possibly clipped) prompt are served; each covers a full block or
+    # what is left of the prompt.
+    served = table.prompt_len[owner] > position * table.block_tokens
+    if not served.any():
+        return None
+    owner, position, ids = owner[served], position[served], table.block_ids[served]
+    tokens = np.minimum(table.prompt_len[owner] - position * table.block_tokens, table.block_tokens)
+    _, first = np.unique(ids, return_index=True)
+    repeated = np.ones(ids.size, dtype=bool)
     repeated[first] = False
     reused_tokens = int(tokens[repeated].sum())
     return {
         "block_tokens": table.block_tokens,
-        "blocks": int(table.block_ids.size),
+        "blocks": int(ids.size),
         "unique_blocks": int(first.size),
         "reused_block_fraction": float(repeated.mean()),
         "reused_token_fraction": float(reused_tokens / table.prompt_len.sum()),

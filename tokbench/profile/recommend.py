@@ -1,18 +1,19 @@
 """A plain-words strategy recommendation from a profile, with the numbers behind each reason.
 
-The rules (documented in docs/profile.md):
+The rules (documented in docs/profile.md; thresholds in advice.py):
 - decode waste of static batches at B=32 >= 25%  -> outputs need iteration-level scheduling;
 - prefill waste at B=32 >= 25%                    -> prompts need packed (unpadded) prefill;
-- both -> tokenmaxxing; decode only -> continuous; prefill only -> ffd-packing; neither -> static-padded.
-Knobs are `tokbench run` flags, each with the number it comes from (see the functions below).
+- both -> tokenmaxxing; decode only -> continuous; prefill only -> ffd-packing; neither -> static-padded;
+- continuous becomes tokenmaxxing when paged KV holds >= 1.5x continuous's max_model_len slots and
+  more requests than those slots are in flight (the KV budget, not the scheduler, is the limit).
+Knobs are `tokbench run` flags, each with the number it comes from, and kept within the KV budget.
 """
 
 from __future__ import annotations
 
-WASTE_LIMIT = 0.25
+from tokbench.profile import advice
+
 GOOD_PACKING = 0.90
-BURSTY_CV = 1.5
-PREFIX_CACHE_WORTH = 0.2
 SEQS_RANGE = (8, 512)
 ALIGN = 16
 
@@ -21,19 +22,58 @@ def _round_up(value: float, multiple: int = ALIGN) -> int:
     return int(-(-int(round(value)) // multiple) * multiple)
 
 
-def _sequence_cap(profile: dict, strategy: str) -> tuple[int, str]:
-    """max_num_seqs and why."""
+def choose_strategy(profile: dict) -> str:
+    decode_bad, prefill_bad = advice.decode_waste_high(profile), advice.prefill_waste_high(profile)
+    if advice.paged_kv_pays(profile):
+        return "tokenmaxxing"
+    return {
+        (True, True): "tokenmaxxing",
+        (True, False): "continuous",
+        (False, True): "ffd-packing",
+        (False, False): "static-padded",
+    }[(decode_bad, prefill_bad)]
+
+
+def _wanted_sequences(profile: dict, strategy: str) -> tuple[int, str]:
+    """max_num_seqs from the traffic alone, and why."""
     padding = profile["padding"]
     if strategy == "static-padded":  # the largest batch that still wastes little
-        even = [int(b) for b, v in padding.items() if max(v.values()) < WASTE_LIMIT]
+        even = [int(b) for b, v in padding.items() if max(v.values()) < advice.WASTE_LIMIT]
         cap = max(even, default=min(int(b) for b in padding))
-        return cap, f"batches of {cap} waste under {WASTE_LIMIT:.0%} of slots"
+        return cap, f"batches of {cap} waste under {advice.WASTE_LIMIT:.0%} of slots"
     if profile.get("arrivals") is None:  # offline: all queued, batch as wide as allowed
         cap = min(profile["requests"], max(int(b) for b in padding))
         return cap, "offline: every request is queued at once, so batch as wide as memory allows"
     p99 = profile["concurrency"]["p99"]
     cap = int(min(SEQS_RANGE[1], max(SEQS_RANGE[0], round(p99))))
     return cap, f"the estimated p99 concurrency is {p99:.0f} requests in flight"
+
+
+def _kv_room(profile: dict, strategy: str) -> tuple[int, str] | None:
+    """How many sequences the KV budget holds for this strategy (None: it does not bound them)."""
+    kv = profile["kv"]
+    if strategy == "continuous":
+        return kv["continuous_slots"], f"the KV budget holds {kv['continuous_slots']} slots of max_model_len"
+    if strategy == "tokenmaxxing":
+        return kv["paged_sequences"]["mean"], (
+            f"the KV budget holds {kv['paged_sequences']['mean']} requests of the mean length, so running ones "
+            "are rarely preempted"
+        )
+    if strategy == "static-padded":
+        return kv["static_rows_p90"], f"the KV budget holds {kv['static_rows_p90']} padded rows of p90 prompt + p90 output"
+    return None
+
+
+def _sequence_cap(profile: dict, strategy: str) -> tuple[int, str]:
+    """max_num_seqs and why: what the traffic wants, within what the KV budget holds."""
+    given = profile["target"]["max_num_seqs"]
+    if given:
+        return given, "given to profile"
+    wanted, why = _wanted_sequences(profile, strategy)
+    room = _kv_room(profile, strategy)
+    if room is not None and 1 <= room[0] < wanted:
+        return room[0], f"{why}, but {room[1]}"
+    return wanted, why
 
 
 def _step_budget(profile: dict, seqs: int) -> tuple[int, int, str]:
@@ -53,15 +93,19 @@ def _step_budget(profile: dict, seqs: int) -> tuple[int, int, str]:
 
 
 def _bin_tokens(profile: dict) -> tuple[int, str]:
-    """ffd-packing's bin: it must hold the largest request; among studied budgets that do, the
-    smallest packing footprints at >= 90%, else the best packing one."""
+    """ffd-packing's bin: it must hold the largest request; among studied budgets that do (and fit
+    the KV budget), the smallest packing footprints at >= 90%, else the best packing one."""
     largest = _round_up(profile["total"]["max"])
+    kv_budget = profile["kv"]["budget_tokens"]
     budgets = profile["packing"]["budgets"]
-    holding = {int(b): v["footprint"]["efficiency"] for b, v in budgets.items() if int(b) >= largest}
+    holding = {
+        int(b): v["footprint"]["efficiency"] for b, v in budgets.items() if largest <= int(b) <= kv_budget
+    }
     if not holding:
-        return largest, (
-            f"the largest request needs {largest:,} KV slots, more than any studied budget, so bins hold "
-            f"{largest:,} (pass --budgets {largest} to see its packing efficiency)"
+        chosen = min(largest, kv_budget)
+        return chosen, (
+            f"the largest request needs {largest:,} KV slots, which no studied budget within the KV budget "
+            f"({kv_budget:,}) holds, so bins hold {chosen:,} (pass --budgets {chosen} to see its packing efficiency)"
         )
     good = [b for b, e in holding.items() if e >= GOOD_PACKING]
     chosen = min(good) if good else max(holding, key=holding.get)
@@ -71,54 +115,9 @@ def _bin_tokens(profile: dict) -> tuple[int, str]:
     )
 
 
-def _notes(profile: dict) -> list[str]:
-    notes = []
-    arrivals = profile.get("arrivals")
-    if arrivals is None:
-        notes.append("offline workload: all requests are queued at t=0, so throughput is what matters")
-    else:
-        cv = arrivals["interarrival_cv"]
-        if cv >= BURSTY_CV:
-            notes.append(
-                f"bursty arrivals (inter-arrival CV {cv:.1f}, Poisson = 1): the p99 concurrency "
-                f"({profile['concurrency']['p99']:.0f}) is well above the mean ({profile['concurrency']['mean']:.1f}); "
-                "size max_num_seqs and KV memory for the bursts"
-            )
-        idle = arrivals["idle_gaps"]
-        if idle["fraction_of_time"] > 0.2:
-            notes.append(
-                f"{idle['fraction_of_time']:.0%} of the time lies in gaps of {idle['threshold_s']:g} s or more "
-                "without an arrival: the server idles then, so latency matters more than peak throughput"
-            )
-    reuse = profile.get("prefix_reuse")
-    if reuse and reuse["reused_token_fraction"] >= PREFIX_CACHE_WORTH:
-        notes.append(
-            f"{reuse['reused_token_fraction']:.0%} of prompt tokens repeat an earlier prefix: a paged KV cache "
-            "with prefix caching would skip that prefill"
-        )
-    return notes
-
-
 def recommend(profile: dict) -> dict:
-    waste = profile["padding"].get("32") or next(iter(profile["padding"].values()))
-    decode_bad, prefill_bad = waste["decode_waste"] >= WASTE_LIMIT, waste["prefill_waste"] >= WASTE_LIMIT
-    strategy = {
-        (True, True): "tokenmaxxing",
-        (True, False): "continuous",
-        (False, True): "ffd-packing",
-        (False, False): "static-padded",
-    }[(decode_bad, prefill_bad)]
-    reasons = [
-        f"static batches of 32 in arrival order would waste {waste['decode_waste']:.0%} of decode slots "
-        f"(output p90/p10 = {profile['output']['p90_over_p10']:.1f}) and {waste['prefill_waste']:.0%} of prefill "
-        f"slots (prompt p90/p10 = {profile['prompt']['p90_over_p10']:.1f}); {WASTE_LIMIT:.0%} is the limit"
-    ]
-    if decode_bad:
-        reasons.append("outputs vary widely: a finished sequence must leave the batch at once (iteration-level)")
-    if prefill_bad:
-        reasons.append("prompts vary widely: pack them without padding rather than pad each to the longest")
-    if not (decode_bad or prefill_bad):
-        reasons.append("lengths are even: simple padded batches lose little")
+    strategy = choose_strategy(profile)
+    reasons = [text for sentence in advice.REASONS if (text := sentence(profile))]
     seqs, why = _sequence_cap(profile, strategy)
     knobs = {"max_num_seqs": seqs}
     reasons.append(f"--max-num-seqs {seqs}: {why}")
@@ -131,4 +130,5 @@ def recommend(profile: dict) -> dict:
         knobs["bin_tokens"] = bin_tokens
         reasons.append(f"--bin-tokens {bin_tokens}: {why}")
     flags = " ".join([f"--strategy {strategy}"] + [f"--{k.replace('_', '-')} {v}" for k, v in knobs.items()])
-    return {"strategy": strategy, "knobs": knobs, "flags": flags, "reasons": reasons, "notes": _notes(profile)}
+    notes = [text for sentence in advice.NOTES if (text := sentence(profile))]
+    return {"strategy": strategy, "knobs": knobs, "flags": flags, "reasons": reasons, "notes": notes}

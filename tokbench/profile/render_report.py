@@ -9,12 +9,16 @@ from tokbench.atomic import atomic_write_bytes, atomic_write_text
 from tokbench.errors import UserError
 from tokbench.profile.describe import (
     BATCHING_HEADER,
+    FIT_HEADER,
     LENGTH_HEADER,
     arrival_rows,
     batching_rows,
+    fit_rows,
+    fit_title,
     length_rows,
     prefix_line,
     source_notes,
+    target_line,
 )
 
 
@@ -33,11 +37,15 @@ def _markdown(profile: dict, images: dict[str, str]) -> str:
         "",
     ]
     lines += [f"- {note}" for note in source_notes(profile)] + [""]
+    lines += [target_line(profile), ""]
     lines += ["## Recommendation", "", f"**{rec['strategy']}**: `{rec['flags']}`", ""]
     lines += [f"- {r}" for r in rec["reasons"] + rec["notes"]] + [""]
     if rec.get("command"):
         lines += ["```", rec["command"], "```", ""]
-    lines += ["## Lengths", ""] + _pipe_table(LENGTH_HEADER, length_rows(profile)) + [""]
+    if profile["fit"]["rewritten"]:
+        lines += ["## Trace vs what run serves", "", fit_title(profile) + ".", ""]
+        lines += _pipe_table(FIT_HEADER, fit_rows(profile)) + [""]
+    lines += ["## Lengths as served", ""] + _pipe_table(LENGTH_HEADER, length_rows(profile)) + [""]
     lines += ["## Arrivals", ""]
     if profile["arrivals"] is None:
         lines += ["Offline: every request arrives at t=0.", ""]

@@ -7,12 +7,16 @@ from rich.table import Table
 
 from tokbench.profile.describe import (
     BATCHING_HEADER,
+    FIT_HEADER,
     LENGTH_HEADER,
     arrival_rows,
     batching_rows,
+    fit_rows,
+    fit_title,
     length_rows,
     prefix_line,
     source_notes,
+    target_line,
 )
 
 
@@ -31,7 +35,10 @@ def print_profile(profile: dict, console: Console | None = None) -> None:
     console.print(f"[bold]{src.get('name', '')}[/bold]  {src.get('format', src.get('kind', ''))}")
     for note in source_notes(profile):
         console.print(f"  [yellow]{note}[/yellow]")
-    console.print(_table(f"Lengths ({profile['requests']:,} requests)", LENGTH_HEADER, length_rows(profile)))
+    console.print(target_line(profile))
+    if profile["fit"]["rewritten"]:
+        console.print(_table(fit_title(profile), FIT_HEADER, fit_rows(profile)))
+    console.print(_table(f"Lengths as served ({profile['requests']:,} requests)", LENGTH_HEADER, length_rows(profile)))
     if profile["arrivals"] is not None:
         arrivals = Table(title="Arrivals", title_justify="left", show_header=False)
         arrivals.add_column("what")
@@ -51,3 +58,5 @@ def print_profile(profile: dict, console: Console | None = None) -> None:
         console.print(f"  - {line}")
     if rec.get("command"):
         console.print(f"  try: {rec['command']}", soft_wrap=True)
+    if not profile.get("report_files"):
+        console.print("Plots (length histogram and CDF, arrival rate): add --report profile.html (or .md)")

@@ -1,8 +1,10 @@
 """Digests that tie results.json to its tables: a truncated, replaced or hand-edited file is refused.
 
 The writer stores a SHA-256 of every table file and of results.json itself (its canonical JSON,
-without the `integrity` block). A digest, rather than recomputing summaries from the tables,
-keeps results written by an older tokbench loadable after metric definitions evolve.
+without the `integrity` block). A file's digest is of the bytes the writer produced in memory, not
+of the file read back: a file another process changed between the write and results.json is then
+refused, instead of being vouched for. A digest, rather than recomputing summaries from the
+tables, keeps results written by an older tokbench loadable after metric definitions evolve.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ def document_digest(doc: dict) -> str:
     return hashlib.sha256(canonical_json(doc)).hexdigest()
 
 
+def bytes_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -35,10 +41,10 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def integrity_block(doc: dict, files: dict[str, Path]) -> dict:
-    """What the writer stores under `integrity`; `doc` must already be in its JSON form."""
-    return {"algorithm": ALGORITHM, "document": document_digest(doc),
-            "files": {name: file_digest(path) for name, path in files.items()}}
+def integrity_block(doc: dict, file_digests: dict[str, str]) -> dict:
+    """What the writer stores under `integrity`; `doc` must already be in its JSON form, and
+    `file_digests` (file name -> bytes_digest) be of the bytes written."""
+    return {"algorithm": ALGORITHM, "document": document_digest(doc), "files": dict(file_digests)}
 
 
 def check_integrity(results_file: Path, doc: dict) -> None:

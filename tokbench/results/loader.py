@@ -53,6 +53,11 @@ class Results:
         return list(self.doc.get("failures", []))
 
     @property
+    def complete(self) -> bool:
+        """False for results written while their run went on, or kept from an interrupted run."""
+        return self.doc.get("complete", True) is not False
+
+    @property
     def runs(self) -> list[dict]:
         return self.doc["runs"]
 
@@ -85,10 +90,15 @@ def _results_file(path: str | Path) -> Path:
 
 def _read_doc(file: Path) -> dict:
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise UserError(f"{file}: not a text file") from None
+        raise UserError(f"{file}: not a tokbench results file (not even text)") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
+        if f'"{SCHEMA_NAME}"' not in text[:4096]:  # results.json names its schema first: this is something else
+            raise UserError(f"{file}: not a tokbench results file (not JSON naming schema {SCHEMA_NAME!r}); give a "
+                            f"results directory or its {RESULTS_FILE}") from None
         raise UserError(f"{file}: not valid JSON at line {exc.lineno} column {exc.colno} "
                         f"({exc.msg}); the file is truncated or was edited by hand") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
@@ -126,9 +136,37 @@ def _read_table(file: Path, table: str, fmt: str) -> pd.DataFrame:
     return df
 
 
+READ_ATTEMPTS = 5  # reads of a directory that keeps being replaced while it is read
+
+
+def _identity(file: Path) -> tuple[int, int] | None:
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def load_results(path: str | Path) -> Results:
-    """Read and check a results directory (or its results.json); UserError names the file and the fault."""
-    file = _results_file(path)
+    """Read and check a results directory (or its results.json); UserError names the file and the fault.
+
+    A directory replaced while it was read (a writer swapped new results in: results.json is then
+    another file) is read again, so a reader never takes a mix of the two for damage, or for results."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        file = _results_file(path)
+        before = _identity(file)
+        try:
+            res = _load(file)
+        except UserError:
+            if attempt == READ_ATTEMPTS or _identity(file) == before:
+                raise
+            continue
+        if attempt == READ_ATTEMPTS or _identity(file) == before:
+            return res
+    raise AssertionError("the last attempt returns or raises")
+
+
+def _load(file: Path) -> Results:
     doc = _read_doc(file)
     fmt = doc["tables"]["format"]
     tables = {t: _read_table(file.parent / doc["tables"][t], t, fmt) for t in TABLES}

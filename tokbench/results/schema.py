@@ -57,6 +57,13 @@ RESULTS_SCHEMA: dict = {
         "schema": {"const": SCHEMA_NAME},
         "schema_version": {"type": "integer", "minimum": 1},
         "created": {"type": "string", "description": "UTC time the results were written, ISO 8601."},
+        "complete": {"type": "boolean",
+                     "description": "false: written while the run went on, or left by an interrupted run; the runs "
+                                    "listed finished, the others never did. Absent in results older than the flag."},
+        "fingerprint": {"type": "object",
+                        "description": "What makes two results the same benchmark (workload content, model, knobs, "
+                                       "device kind); compare, report and gate refuse to judge across different ones. "
+                                       "See docs/results-format.md."},
         "config": {
             "type": "object",
             "required": ["model", "workload", "seed"],

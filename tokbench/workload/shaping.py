@@ -1,10 +1,13 @@
-"""Apply the user's options to a LengthTable: window, sample/limit, scaling, over-length, offline.
+"""Apply the user's options to a LengthTable: window, sample/limit, scaling, offline, over-length.
 
 Order matters and is documented: window and sampling act on the recorded time line; lengths are
-scaled before they are checked against max_model_len; arrival scaling comes last.
+scaled before they are checked against max_model_len. Fitting to max_model_len comes last and is
+its own step, so `profile` can set the trace beside what a run would serve.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -38,24 +41,48 @@ def _scale_lengths(table: LengthTable, scale: float) -> None:
     table.block_tokens = max(1, round(table.block_tokens * scale))
 
 
-def _fit_max_model_len(table: LengthTable, max_model_len: int, policy: str) -> LengthTable:
+def fit_to_length(table: LengthTable, max_model_len: int, policy: str, *, name: str = "workload") -> LengthTable:
+    """A copy of `table` whose requests fit max_model_len (prompt + output), by clipping or dropping
+    the longer ones (or refusing them: an error); what changed is recorded in `source["fit"]` (the
+    notes print it). Arrivals still start at 0 when the first request was dropped."""
+    if max_model_len < 2:
+        raise UserError(f"max_model_len must be at least 2, got {max_model_len}")
     total = table.prompt_len + table.output_len
     over = total > max_model_len
     count = int(over.sum())
     if policy == "refuse" and count:
-        raise UserError(f"{table.source.get('name', 'workload')}: {count} of {len(table)} request(s) need more than "
+        raise UserError(f"{table.source.get('name', name)}: {count} of {len(table)} request(s) need more than "
                         f"max_model_len {max_model_len} tokens (prompt + output); choose --over-length clip or drop, "
                         "or --length-scale")
+    before = {"requests": len(table), "tokens": int(total.sum())}
     if policy == "drop":
-        table = table.take(~over)
-        table.source["dropped_over_length"] = count
-        return table
-    # Clip proportionally: the request keeps its prefill/decode balance, each part at least 1.
-    prompt = np.clip((table.prompt_len[over] * max_model_len) // total[over], 1, max_model_len - 1)
-    table.prompt_len[over] = prompt
-    table.output_len[over] = np.minimum(table.output_len[over], max_model_len - prompt)
-    table.source["clipped_over_length"] = count
-    return table
+        fitted = table.take(~over)
+        if len(fitted) == 0:
+            raise UserError(f"{name}: every request is longer than max_model_len {max_model_len} (--over-length drop)")
+        fitted.arrival_s = fitted.arrival_s - fitted.arrival_s[0]
+        fitted.source["dropped_over_length"] = count
+    elif count == 0:  # nothing to change: share the columns (a 10M-row trace is not copied)
+        fitted = replace(table, source=dict(table.source))
+        fitted.source["clipped_over_length"] = 0
+    else:
+        # Clip proportionally: the request keeps its prefill/decode balance, each part at least 1.
+        fitted = replace(table, prompt_len=table.prompt_len.copy(), output_len=table.output_len.copy(),
+                         source=dict(table.source))
+        prompt = np.clip((table.prompt_len[over] * max_model_len) // total[over], 1, max_model_len - 1)
+        fitted.prompt_len[over] = prompt
+        fitted.output_len[over] = np.minimum(table.output_len[over], max_model_len - prompt)
+        fitted.source["clipped_over_length"] = count
+    served = int(fitted.prompt_len.sum() + fitted.output_len.sum())
+    fitted.source["fit"] = {
+        "max_model_len": max_model_len,
+        "over_length": policy,
+        "requests": before["requests"],
+        "rewritten": count,
+        "tokens": before["tokens"],
+        "tokens_served": served,
+    }
+    fitted.source["num_requests"] = len(fitted)
+    return fitted
 
 
 def shape(
@@ -66,16 +93,12 @@ def shape(
     table.prompt_len = table.prompt_len.astype(np.int64, copy=True)
     table.output_len = table.output_len.astype(np.int64, copy=True)
     _scale_lengths(table, options.length_scale)
-    if max_model_len is not None:
-        if max_model_len < 2:
-            raise UserError(f"max_model_len must be at least 2, got {max_model_len}")
-        table = _fit_max_model_len(table, max_model_len, options.over_length)
-        if len(table) == 0:
-            raise UserError(f"{name}: every request is longer than max_model_len {max_model_len} (--over-length drop)")
     if table.arrival_s is None or options.offline:
         table.arrival_s = np.zeros(len(table))
     else:
         table.arrival_s = (table.arrival_s - table.arrival_s[0]) * options.arrival_stretch
     table.source["options"] = options.as_dict()
     table.source["num_requests"] = len(table)
+    if max_model_len is not None:
+        table = fit_to_length(table, max_model_len, options.over_length, name=name)
     return table

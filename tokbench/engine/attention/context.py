@@ -70,18 +70,20 @@ class ContextGroup:
         return torch.stack([cache[:, b : b + self.span] for b in self.bases])
 
 
-def context_groups(ctx_lens: list[int], *, block_tables: list[list[int]] | None, bases: list[int] | None,
+def context_groups(ctx_lens: list[int], *, table: torch.Tensor | None, bases: list[int] | None,
                    block_size: int, device: torch.device) -> list[ContextGroup]:
-    """Group rows (all of `ctx_lens`) by context length and precompute each group's reads and mask."""
+    """Group rows (all of `ctx_lens`) by context length and precompute each group's reads and mask.
+
+    table: paged KV's [rows, width] block ids (entries past a row's context are never read unmasked)."""
     groups = []
     for members in length_groups(list(range(len(ctx_lens))), ctx_lens, slack=block_size):
         lens = [ctx_lens[i] for i in members]
         span = max(lens)
         block_ids = None
-        if block_tables is not None:
+        if table is not None:
             width = -(-span // block_size)
             span = width * block_size
-            block_ids = padded_block_tables([block_tables[i] for i in members], width).flatten().to(device)
+            block_ids = table[members, :width].flatten().to(device)
         mask = None
         if min(lens) < span:
             lens_t = torch.tensor(lens, device=device)

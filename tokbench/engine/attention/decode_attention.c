@@ -10,28 +10,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "native_vector.h"
+
 #define MAX_GROUP 16
 #define MAX_DIM 256
 #define TILE 32
-
-/* exp(x) for x <= 0 in a form the compiler vectorises (libm's expf is a scalar call per key):
- * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for accuracy), exp(r) by a degree-6
- * polynomial (Cephes' coefficients), 2^n by building the float's exponent bits. Relative error
- * about 1e-7, like expf; inputs below -87 give exp(-87) ~ 1.6e-38, which weighs nothing. */
-static inline float exp_nonpositive(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    const float n = __builtin_rintf(x * 1.44269504088896341f);
-    const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } scale = { .i = ((int32_t)n + 127) << 23 };
-    return p * scale.f;
-}
 
 /* Cache slots of positions start..start+n-1 of row r. Walks the block table instead of dividing
  * per key: a 64-bit division costs more than the key's whole dot product. */
@@ -53,12 +36,24 @@ static inline void slots_of(int64_t *slot, int64_t n, int64_t r, int64_t start, 
     }
 }
 
-typedef float v8 __attribute__((vector_size(32)));  /* 8 floats: AVX on x86, two NEON registers on Arm */
+#if defined(__clang__)
+#define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (v8i){__VA_ARGS__})
+#endif
 
-static inline v8 load8(const float *p) {
-    v8 x;
-    __builtin_memcpy(&x, p, sizeof x);  /* unaligned load */
-    return x;
+/* The 8 horizontal sums of x[0..7], as one vector: lane u = x[u][0] + ... + x[u][7]. Pairs of
+ * vectors are interleaved and added three times over (21 vector operations), where summing each
+ * vector's lanes one by one is 56 dependent scalar additions: the dot products' bottleneck. */
+static inline v8 sum8x8(const v8 x[8]) {
+    v8 p[4], q[2];
+    for (int i = 0; i < 4; i++)
+        p[i] = SHUFFLE(x[2 * i], x[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+               SHUFFLE(x[2 * i], x[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    for (int i = 0; i < 2; i++)
+        q[i] = SHUFFLE(p[2 * i], p[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+               SHUFFLE(p[2 * i], p[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    return SHUFFLE(q[0], q[1], 0, 1, 2, 3, 8, 9, 10, 11) + SHUFFLE(q[0], q[1], 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 /* One (row, KV head) task: the `group` query heads sharing KV head h attend over the row's keys.
@@ -95,26 +90,43 @@ static inline __attribute__((always_inline)) void attend_task(
                     __builtin_prefetch(vh + next[t] * dim + off);
                 }
         }
+        /* Keys in groups of 8 (a short last group reads the tile's first key again, ignored). */
+        const float *keys[TILE];
+        for (int64_t t = 0; t < TILE; t++)
+            keys[t] = kh + slot[t < n ? t : 0] * dim;
         for (int64_t g = 0; g < group; g++) {
             float s[TILE], tile_max = -INFINITY;
-            for (int64_t t = 0; t < n; t++) {
-                const float *k = kh + slot[t] * dim;
-                v8 dot = qv[g][0] * load8(k);
-                for (int64_t j = 1; j < nv; j++)
-                    dot += qv[g][j] * load8(k + 8 * j);
-                float sum = 0.0f;
-                for (int i = 0; i < 8; i++)
-                    sum += dot[i];
-                s[t] = sum;
-                tile_max = sum > tile_max ? sum : tile_max;
+            for (int64_t t0 = 0; t0 < n; t0 += 8) {
+                v8 dots[8];
+                for (int u = 0; u < 8; u++) {
+                    const float *k = keys[t0 + u];
+                    v8 dot = qv[g][0] * load8(k);
+                    for (int64_t j = 1; j < nv; j++)
+                        dot += qv[g][j] * load8(k + 8 * j);
+                    dots[u] = dot;
+                }
+                const v8 sums = sum8x8(dots);
+                __builtin_memcpy(s + t0, &sums, sizeof sums);
             }
+            /* Max, exponentials and their sum as vector operations over the whole tile; keys past n
+             * weigh exactly 0. (Scalar loops here were chains of dependent additions.) */
+            for (int64_t t = n; t < TILE; t++)
+                s[t] = -INFINITY;
+            v8 mx = load8(s);
+            for (int t0 = 8; t0 < TILE; t0 += 8)
+                mx = vmax8(mx, load8(s + t0));
+            for (int i = 0; i < 8; i++)
+                tile_max = mx[i] > tile_max ? mx[i] : tile_max;
             const float m_new = tile_max > m[g] ? tile_max : m[g];
-            const float alpha = exp_nonpositive(m[g] - m_new);  /* ~0 on the first tile, where l and acc are 0 */
+            const float alpha = exp_clamped(m[g] - m_new);  /* ~0 on the first tile, where l and acc are 0 */
+            for (int64_t t = 0; t < TILE; t++)
+                s[t] = t < n ? exp_clamped(s[t] - m_new) : 0.0f;
+            v8 ps = load8(s);
+            for (int t0 = 8; t0 < TILE; t0 += 8)
+                ps += load8(s + t0);
             float p_sum = 0.0f;
-            for (int64_t t = 0; t < n; t++) {
-                s[t] = exp_nonpositive(s[t] - m_new);
-                p_sum += s[t];
-            }
+            for (int i = 0; i < 8; i++)
+                p_sum += ps[i];
             l[g] = l[g] * alpha + p_sum;
             v8 a[MAX_DIM / 8];
             for (int64_t j = 0; j < nv; j++)

@@ -15,19 +15,25 @@ from tokbench.engine.attention.native_decode import decode_attention
 
 
 class DecodeRows:
-    def __init__(self, ctx_lens: list[int], *, block_tables: list[list[int]] | None, bases: list[int] | None,
-                 block_size: int, device: torch.device, kernel=None):
+    """block_tables: [rows, width] block ids (a tensor, zero past each row's blocks, as StepInputs
+    carries them) or one list per row; bases: each row's first slot (contiguous KV)."""
+
+    def __init__(self, ctx_lens: list[int], *, block_tables: torch.Tensor | list[list[int]] | None,
+                 bases: list[int] | None, block_size: int, device: torch.device, kernel=None):
         self.block_size = block_size
         self.kernel = kernel
+        table = None
+        if block_tables is not None:
+            width = -(-max(ctx_lens) // block_size)
+            if isinstance(block_tables, torch.Tensor):
+                table = block_tables[:, :width].contiguous()  # a view when it is already that wide
+            else:
+                table = padded_block_tables(block_tables, width)
         if kernel is not None:
             self.ctx = torch.tensor(ctx_lens, dtype=torch.long)
-            self.table = self.bases = None
-            if block_tables is not None:
-                width = max(-(-c // block_size) for c in ctx_lens)
-                self.table = padded_block_tables(block_tables, width)
-            else:
-                self.bases = torch.tensor(bases, dtype=torch.long)
-        self._ctx_lens, self._tables, self._bases, self._device = ctx_lens, block_tables, bases, device
+            self.table = table
+            self.bases = None if table is not None else torch.tensor(bases, dtype=torch.long)
+        self._ctx_lens, self._table, self._bases, self._device = ctx_lens, table, bases, device
         self._groups = None
 
     def __call__(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
@@ -41,7 +47,7 @@ class DecodeRows:
 
     def _grouped(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
         if self._groups is None:
-            self._groups = context_groups(self._ctx_lens, block_tables=self._tables, bases=self._bases,
+            self._groups = context_groups(self._ctx_lens, table=self._table, bases=self._bases,
                                           block_size=self.block_size, device=self._device)
         rows, hq, d = q.shape
         hkv = k_cache.shape[0]

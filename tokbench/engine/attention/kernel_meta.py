@@ -16,10 +16,10 @@ Built once per step on the host, reused by every layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
+import numpy as np
 import torch
 
-from tokbench.engine.step_inputs import StepInputs
+from tokbench.engine.step_inputs import StepInputs, to_device
 
 
 @dataclass
@@ -54,42 +54,31 @@ class KernelMeta:
         return all(q == c for q, c in zip(self.q_lens, self.ctx_lens))
 
 
-def _int32(values: list[int], device: torch.device) -> torch.Tensor:
-    return torch.tensor(values, dtype=torch.int32).to(device, non_blocking=True)
-
-
-def block_table_tensor(tables: list[list[int]], ctx_lens: list[int], block_size: int,
-                       device: torch.device, width: int | None = None) -> torch.Tensor:
-    """[rows, width] int32: each row's blocks that hold its context, zero-padded."""
-    used = [t[: -(-c // block_size)] for t, c in zip(tables, ctx_lens)]
-    width = width or max(1, max(len(t) for t in used))
-    table = torch.zeros(len(used), width, dtype=torch.int32)
-    for r, t in enumerate(used):
-        if len(t) > width:
-            raise ValueError(f"row {r} needs {len(t)} blocks, the table holds {width}")
-        table[r, : len(t)] = torch.tensor(t, dtype=torch.int32)
-    return table.to(device, non_blocking=True)
-
-
 def build_kernel_meta(inputs: StepInputs) -> KernelMeta:
     device = inputs.input_ids.device
-    rows = [i for i, n in enumerate(inputs.q_lens) if n > 0]
-    if not rows:
-        raise ValueError("a step needs at least one row with queries")
-    q_lens = [inputs.q_lens[i] for i in rows]
-    ctx_lens = [inputs.ctx_lens[i] for i in rows]
-    cu = [0]
-    for n in q_lens:
-        cu.append(cu[-1] + n)
-    block_table = bases = None
+    q_lens, ctx_lens = inputs.q_lens, inputs.ctx_lens
+    rows = None  # every row has queries (packed plans always; padded ones unless a row is finished)
+    if 0 in q_lens:
+        rows = [i for i, n in enumerate(q_lens) if n > 0]
+        if not rows:
+            raise ValueError("a step needs at least one row with queries")
+        q_lens, ctx_lens = [q_lens[i] for i in rows], [ctx_lens[i] for i in rows]
+    q = np.array(q_lens, dtype=np.int32)
+    cu = np.zeros(len(q) + 1, dtype=np.int32)
+    np.cumsum(q, out=cu[1:])
+    ints = [cu, q, np.array(ctx_lens, dtype=np.int32)]
     block_size = 1
-    if inputs.block_tables is not None:
+    if inputs.block_table is not None:
         block_size = inputs.kv.block_size
-        block_table = block_table_tensor([inputs.block_tables[i] for i in rows], ctx_lens, block_size, device)
+        width = max(1, -(-max(ctx_lens) // block_size))
+        table = inputs.block_table if rows is None else inputs.block_table[rows]
+        ints.append(table[:, :width].numpy().ravel())
     else:
-        bases = _int32([inputs.bases[i] for i in rows], device)
+        ints.append(inputs.bases if rows is None else [inputs.bases[i] for i in rows])
+    cu_q, q_lens_t, ctx_lens_t, addresses = to_device(ints, device, np.int32)
     return KernelMeta(
-        q_lens=q_lens, ctx_lens=ctx_lens, cu_q=_int32(cu, device), q_lens_t=_int32(q_lens, device),
-        ctx_lens_t=_int32(ctx_lens, device), max_q=max(q_lens), max_k=max(ctx_lens), block_size=block_size,
-        block_table=block_table, bases=bases, real_index=inputs.real_index,
+        q_lens=q_lens, ctx_lens=ctx_lens, cu_q=cu_q, q_lens_t=q_lens_t, ctx_lens_t=ctx_lens_t, max_q=max(q_lens),
+        max_k=max(ctx_lens), block_size=block_size,
+        block_table=addresses.view(len(q_lens), -1) if inputs.block_table is not None else None,
+        bases=addresses if inputs.block_table is None else None, real_index=inputs.real_index,
     )

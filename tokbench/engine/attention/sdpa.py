@@ -11,6 +11,9 @@ KV is stored head-major ([kv_heads, slots, dim]) so a sequence's context is a st
 
 from __future__ import annotations
 
+from itertools import accumulate
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -62,26 +65,26 @@ class SDPABackend(AttentionBackend):
 
     def _packed(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
         device = inputs.input_ids.device
-        ctx_lens = inputs.ctx_lens
-        cu = [0]
-        for n in inputs.q_lens:
-            cu.append(cu[-1] + n)
-        decodes = [i for i, n in enumerate(inputs.q_lens) if n == 1]
-        chunks = [i for i, n in enumerate(inputs.q_lens) if n > 1]
-        paged = inputs.block_tables is not None
+        ctx_lens, q_lens = inputs.ctx_lens, inputs.q_lens
+        chunks = [i for i, n in enumerate(q_lens) if n > 1] if max(q_lens) > 1 else []
+        decodes = [i for i, n in enumerate(q_lens) if n == 1] if chunks else list(range(len(q_lens)))
+        table = inputs.block_table
+        paged = table is not None
         bs = inputs.kv.block_size if paged else 1
         if decodes:
             decode_rows = DecodeRows(
-                [ctx_lens[i] for i in decodes], device=device, block_size=bs,
-                block_tables=[inputs.block_tables[i] for i in decodes] if paged else None,
-                bases=None if paged else [inputs.bases[i] for i in decodes],
+                [ctx_lens[i] for i in decodes] if chunks else ctx_lens, device=device, block_size=bs,
+                block_tables=(table[decodes] if chunks else table) if paged else None,
+                bases=None if paged else ([inputs.bases[i] for i in decodes] if chunks else inputs.bases),
                 kernel=load_native(storage.k[0].dtype, device))
-            q_rows = torch.tensor([cu[i] for i in decodes], device=device)
-        continuing = [i for i in chunks if ctx_lens[i] > inputs.q_lens[i]]  # chunks after a cached prefix
-        masks = {i: bottom_right_causal(inputs.q_lens[i], ctx_lens[i], device) for i in continuing}
+        if chunks:
+            cu = [0, *accumulate(q_lens)]
+            if decodes:
+                q_rows = torch.tensor([cu[i] for i in decodes], device=device)
+        continuing = [i for i in chunks if ctx_lens[i] > q_lens[i]]  # chunks after a cached prefix
+        masks = {i: bottom_right_causal(q_lens[i], ctx_lens[i], device) for i in continuing}
         if paged:
-            chunk_blocks = {i: torch.tensor(inputs.block_tables[i][: -(-ctx_lens[i] // bs)], device=device)
-                            for i in continuing}
+            chunk_blocks = {i: table[i, : -(-ctx_lens[i] // bs)].to(device) for i in continuing}
 
         def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
@@ -111,17 +114,18 @@ class SDPABackend(AttentionBackend):
         bases, rows, length = inputs.bases, len(inputs.q_lens), inputs.padded_len
         if bases is None:
             raise ValueError("padded plans need contiguous KV")
-        stride = bases[1] - bases[0] if rows > 1 else 0
-        if rows > 1 and (stride < 1 or any(bases[i] != bases[0] + i * stride for i in range(rows))):
+        first = np.array(bases, dtype=np.int64)
+        stride = int(first[1] - first[0]) if rows > 1 else 0
+        if rows > 1 and (stride < 1 or (np.diff(first) != stride).any()):
             raise ValueError("a padded batch must hold its rows' KV side by side (reserve_group)")
         device = inputs.input_ids.device
-        starts = torch.tensor([c - n for c, n in zip(inputs.ctx_lens, inputs.q_lens)], device=device)
-        q_lens = torch.tensor(inputs.q_lens, device=device)
+        q_lens = np.array(inputs.q_lens, dtype=np.int64)[:, None]
+        starts = np.array(inputs.ctx_lens, dtype=np.int64)[:, None] - q_lens
         span = max(max(inputs.ctx_lens), 1)
-        j = torch.arange(length, device=device)
+        j = np.arange(length)[None, :]
         # A real query sees keys up to its own position; a padding query sees key 0 only (no NaNs).
-        last_key = torch.where(j[None, :] < q_lens[:, None], starts[:, None] + j[None, :], 0)
-        mask = (torch.arange(span, device=device)[None, None, :] <= last_key[:, :, None])[:, None]  # [B,1,L,S]
+        last_key = np.where(j < q_lens, starts + j, 0)
+        mask = torch.from_numpy(np.arange(span)[None, None, :] <= last_key[:, :, None])[:, None].to(device)  # [B,1,L,S]
         row_stride = stride if rows > 1 else span
         base = bases[0]
 

@@ -126,7 +126,7 @@ def assemble(
 ) -> LengthTable:
     """`stop_after`: stop reading once this many usable rows are in (--limit without --window or
     --sample needs only the head of a 27M-row file); later rows are then neither read nor checked."""
-    parser = ArrivalParser(fmt.time_unit) if "arrival" in fmt.columns else None
+    parser = ArrivalParser(fmt.time_unit, fmt.times_from_start) if "arrival" in fmt.columns else None
     collected, failed, total_rows, kept, stopped = _Collected(), 0, 0, 0, False
     batches = iter(batches)  # one iterator, so _rows_left continues where the loop stopped
     for columns, row0 in batches:

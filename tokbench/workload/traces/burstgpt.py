@@ -10,5 +10,6 @@ BURSTGPT = TraceFormat(
     columns={"arrival": "Timestamp", "prompt": "Request tokens", "output": "Response tokens"},
     time_unit="s",
     zero_output_means_failed=True,
+    times_from_start=True,
     also_layouts=("parquet",),
 )

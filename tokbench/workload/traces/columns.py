@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 
 CANONICAL_COLUMNS = ("prompt", "output", "arrival", "blocks")
 
-OK, MISSING, NOT_NUMBER, NEGATIVE, ZERO, NOT_INTEGER, TOO_LARGE, BAD_TIME, TIME_BACKWARDS, BAD_BLOCKS = range(10)
+(OK, MISSING, NOT_NUMBER, NEGATIVE, ZERO, NOT_INTEGER, TOO_LARGE, BAD_TIME, TIME_BACKWARDS, BAD_BLOCKS,
+ NEGATIVE_TIME) = range(11)
 # Lengths are stored as int32; anything near that is a corrupt cell, not a real request.
 MAX_LENGTH = 2**31 - 1
 REASONS = {
@@ -25,6 +26,7 @@ REASONS = {
     BAD_TIME: "timestamp cannot be parsed",
     TIME_BACKWARDS: "timestamp is earlier than the row before",
     BAD_BLOCKS: "hash_ids is not a list of integers",
+    NEGATIVE_TIME: "timestamp is negative, and this format counts seconds from the start of the trace",
 }
 
 _NUMBER_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"

@@ -18,6 +18,10 @@ class TraceFormat:
     # Some rows are recorded more coarsely than the file's order (Azure 2024 rows without a
     # fraction of a second): a step back smaller than this is a rounding, not disorder.
     time_resolution_s: float = 0.0
+    # A generic arrival column without --time-unit or a unit in its name is read as seconds: said.
+    time_unit_guessed: bool = False
+    # Times count from the start of the trace (BurstGPT): a negative one is a damaged row.
+    times_from_start: bool = False
 
     def matches(self, names: list[str], layout: str) -> bool:
         return layout in (self.layout, *self.also_layouts) and all(c in names for c in self.columns.values())

@@ -167,4 +167,10 @@ def read_trace(path: Path, options: WorkloadOptions) -> LengthTable:
         )
     if bad.total:
         table.source["bad_rows"] = dict(bad.counts)
+    if fmt.time_unit_guessed and table.arrival_s is not None:
+        span = float(table.arrival_s[-1] - table.arrival_s[0])
+        table.source["time_unit_assumed"] = (
+            f"column '{fmt.columns['arrival']}' read as seconds (no --time-unit, no unit in its name), so the trace "
+            f"spans {span:,.4g} s; pass --time-unit ms, us or ns if it counts those"
+        )
     return table

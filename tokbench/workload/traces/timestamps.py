@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tokbench.workload.traces.columns import BAD_TIME, MISSING, OK, as_float
+from tokbench.workload.traces.columns import BAD_TIME, MISSING, NEGATIVE_TIME, OK, as_float
 
 # Units per second: dividing (not multiplying by 1e-3) keeps whole milliseconds exact.
 TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
@@ -57,8 +57,9 @@ class ArrivalParser:
     """Parses arrival columns batch by batch; times are relative to the first row's timestamp,
     kept in integer ns until then so 2024-epoch datetimes do not lose sub-microsecond detail."""
 
-    def __init__(self, unit: str):
+    def __init__(self, unit: str, non_negative: bool = False):
         self.unit = unit
+        self.non_negative = non_negative  # times count from the trace's start: below 0 is a bad row
         self._origin_ns: int | None = None
         self._origin_raw: float | None = None  # numeric units: the first row's value as written
 
@@ -71,6 +72,8 @@ class ArrivalParser:
             return (ns - (self._origin_ns or 0)) / 1e9, reason
         values, reason = as_float(column)
         reason[reason != OK] = np.where(reason[reason != OK] == MISSING, MISSING, BAD_TIME)
+        if self.non_negative:
+            reason[(reason == OK) & (values < 0)] = NEGATIVE_TIME
         ok = reason == OK
         if self._origin_raw is None and ok.any():
             self._origin_raw = float(values[ok][0])
