@@ -3,6 +3,8 @@
 import json
 import shutil
 
+import pytest
+
 from results.helpers import run_cli
 from sweep.helpers import GRID, manifest, statuses, write_spec
 from tokbench.results import load_results
@@ -64,33 +66,65 @@ def test_a_changed_spec_is_listed_and_refused_unless_forced(grid_sweep, tmp_path
     assert all((copy / "points" / pid / "results.json").is_file() for pid in before)  # nothing deleted
 
 
+class _FailsFirstPoint:
+    """wrap_runner whose first point raises mid-run (as a bug would); every later point runs normally."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, runner):
+        self.calls += 1
+        if self.calls == 1:
+            class Broken:
+                def execute(self, plan, kv):
+                    raise RuntimeError("the runner broke")
+
+                def __getattr__(self, name):
+                    return getattr(runner, name)
+
+            return Broken()
+        return runner
+
+
 def test_a_failing_point_is_recorded_and_the_others_go_on(tmp_path, capsys):
-    spec = write_spec(tmp_path, """
+    spec = load_spec(write_spec(tmp_path, """
 [base]
 workload.spec = TINY_ONLINE
 warmup = false
 model.threads = 1
 [grid]
-strategies = ["continuous", "no-such-strategy"]
-""")
+strategies = ["continuous", "tokenmaxxing"]
+"""))
     out = tmp_path / "sweep"
-    code, _, err = run_cli(capsys, "sweep", spec, "--out", out)
-    assert code == 1
+    outcome = run_sweep(spec, out, LocalExecutor(wrap_runner=_FailsFirstPoint()))
     points = {p["values"]["strategies"]: p for p in manifest(out)["points"]}
-    assert points["continuous"]["status"] == "complete"
-    bad = points["no-such-strategy"]
-    assert bad["status"] == "failed" and "no-such-strategy" in bad["error"] and "\n" not in bad["error"]
+    assert points["tokenmaxxing"]["status"] == "complete"
+    bad = points["continuous"]
+    assert bad["status"] == "failed" and bad["error"].startswith("RuntimeError: the runner broke (at ")
     assert bad["failures"] == [bad["error"]] and not (out / bad["dir"]).exists()
-    assert "1 failed" in err
+    assert [r.id for r in outcome.failed] == [bad["id"]]
     code, _, err = run_cli(capsys, "report", out, "--out-dir", tmp_path / "report", "--format", "md")
     assert code == 0, err
     md = (tmp_path / "report" / "report.md").read_text()
-    assert "## Points not complete" in md and bad["error"] in md
+    assert "## Points not complete" in md and "the runner broke" in md
     # Run again: only the failed point is tried again.
-    outcome = run_sweep(load_spec(spec), out, LocalExecutor())
-    assert outcome.ran == 0 and outcome.reused == 1
-    again = {p.values["strategies"]: p for p in outcome.records}["no-such-strategy"]
-    assert again.attempts == 2 and len(again.failures) == 2
+    code, _, err = run_cli(capsys, "sweep", spec.where, "--out", out)
+    assert code == 0, err
+    assert "1 of 2 points already complete: running the other 1" in err
+    again = {p["values"]["strategies"]: p for p in manifest(out)["points"]}["continuous"]
+    assert again["status"] == "complete" and again["attempts"] == 2 and again["failures"] == [bad["error"]]
+
+
+def test_a_failed_point_makes_the_command_exit_1(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("the failing point asks for CUDA, which this machine has")
+    spec = write_spec(tmp_path, '[base]\nworkload.spec = "tiny"\nworkload.num_requests = 2\nwarmup = false\n'
+                                'strategies = ["continuous"]\n[grid]\n"model.device" = ["cpu", "cuda"]\n')
+    code, _, err = run_cli(capsys, "sweep", spec, "--out", tmp_path / "sweep")
+    assert code == 1
+    assert "no CUDA device is available" in err and "1 of 2 points complete (1 run now, 0 before), 1 failed" in err
 
 
 def test_a_damaged_point_is_run_again_and_only_it(grid_sweep, tmp_path):

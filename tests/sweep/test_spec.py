@@ -15,7 +15,8 @@ def _error_lines(err: str) -> list[str]:
 
 
 @pytest.mark.parametrize("body, expected", [
-    ('[grid]\n"scheduler.max_num_seq" = [2, 8]\n', "unknown key 'scheduler.max_num_seq' (did you mean 'max_num_seqs'?)"),
+    ('[grid]\n"scheduler.max_num_seq" = [2, 8]\n',
+     "unknown key 'scheduler.max_num_seq' (did you mean 'max_num_seqs'?)"),
     ("[grid]\n", "nothing to sweep: [grid] is empty"),
     ("", "nothing to sweep"),
     ('[grid]\n"scheduler.max_num_seqs" = []\n', "scheduler.max_num_seqs = []: an empty list sweeps nothing"),
@@ -29,6 +30,11 @@ def _error_lines(err: str) -> list[str]:
     ('[grid]\n"workload.rate_scale" = [1, 2]\n[capacity]\nslo = { ttft_ms = 100 }\n',
      "the capacity search sets workload.rate_scale itself"),
     ('[capacity]\nslo = { ttft = 100 }\n', "slo 'ttft' is not an SLO"),
+    # Checked as `tokbench run` checks a config, every point before the first runs:
+    ('[base]\nworkload.spec = "tiny"\n[grid]\nstrategies = ["continuous", "no-such-strategy"]\n',
+     "grid (no-such-strategy): "),
+    ('[base]\nworkload.spec = "no-such-workload"\n[grid]\nseed = [1, 2]\n', "grid (seed=1): "),
+    ('[base]\nworkload.spec = "tiny"\n[[point]]\n"scheduler.knobs.chunk_sise" = 64\n', "point #1 (chunk_sise=64): "),
 ])
 def test_a_bad_spec_is_one_line_and_exit_2(tmp_path, capsys, body, expected):
     spec = write_spec(tmp_path, body)

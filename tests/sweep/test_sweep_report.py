@@ -1,5 +1,6 @@
 """`tokbench report SWEEP_DIR` and `tokbench compare SWEEP_A SWEEP_B`: files, a real browser, point pairs."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,7 +14,6 @@ from tokbench.report.sweep_pareto import pareto_front
 from tokbench.results import load_results
 from tokbench.results.loader import Results
 from tokbench.results.writer import save_results
-from tokbench.workload.types import Workload
 
 
 def test_pareto_front_keeps_the_points_no_other_beats_on_both():
@@ -91,27 +91,43 @@ def test_capacity_sweep_report_renders_in_chromium(browser, capacity_sweep, tmp_
     assert errors_in(browser.console()) == []
 
 
-def _slower(point_dir: Path) -> None:
-    """Rewrite a point's results (valid digests) with half the output throughput."""
+def _rewrite(point_dir: Path, change) -> None:
+    """Rewrite a point's results (valid digests) with `change(doc)` applied to a copy of results.json."""
     res = load_results(point_dir)
-    doc = dict(res.doc)
-    doc["runs"] = [{**r, "summary": {**r["summary"], "output_throughput": r["summary"]["output_throughput"] / 2}}
-                   for r in res.runs]
-    workload = Workload(doc["workload"]["name"], [], doc["workload"].get("source", {}))
-    save_results(Results(None, doc, res.requests, res.steps, res.tokens, workload=workload), point_dir)
+    doc = json.loads(json.dumps(res.doc))
+    change(doc)
+    save_results(Results(None, doc, res.requests, res.steps, res.tokens), point_dir)
+
+
+def _halve_throughput(doc: dict) -> None:
+    for r in doc["runs"]:
+        r["summary"]["output_throughput"] /= 2
 
 
 def test_compare_two_sweeps_point_by_point(grid_sweep, tmp_path, capsys):
     _, root, _ = grid_sweep
     other = Path(shutil.copytree(root, tmp_path / "b"))
     victim = manifest(other)["points"][0]
-    _slower(other / victim["dir"])
+    _rewrite(other / victim["dir"], _halve_throughput)
     code, out, err = run_cli(capsys, "compare", root, other, "--markdown", tmp_path / "cmp.md")
     assert code == 0, err
     assert "B is better on 0 and worse on 1 of 24 point-metrics" in out
     assert "8 points in both, 0 only in A, 0 only in B" in out
     md = (tmp_path / "cmp.md").read_text()
     assert "(-50.0%)" in md and md.count("(+0.0%)") == 23
+
+
+def test_compare_refuses_points_of_different_benchmarks_unless_allowed(grid_sweep, tmp_path, capsys):
+    _, root, _ = grid_sweep
+    other = Path(shutil.copytree(root, tmp_path / "b"))
+    victim = manifest(other)["points"][2]
+    _rewrite(other / victim["dir"], lambda doc: doc["fingerprint"].update(device="cuda (another GPU)"))
+    code, _, err = run_cli(capsys, "compare", root, other)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "device" in err and "--allow-mismatch" in err
+    code, out, err = run_cli(capsys, "compare", root, other, "--allow-mismatch")
+    assert code == 0, err
+    assert out.count("judged against each other anyway (--allow-mismatch)") == 1
 
 
 def test_compare_refuses_a_sweep_against_a_results_directory(grid_sweep, capsys):

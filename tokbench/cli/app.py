@@ -27,7 +27,8 @@ def _register_commands() -> None:
     # Each module adds its command(s) to `app` when imported.
     from tokbench.cli import run_cmd  # noqa: F401
 
-    for optional in ("workloads_cmd", "profile_cmd", "report_cmd", "compare_cmd", "gate_cmd", "export_cmd", "sweep_cmd"):
+    for optional in ("workloads_cmd", "profile_cmd", "report_cmd", "compare_cmd", "gate_cmd", "export_cmd",
+                     "sweep_cmd"):
         try:
             __import__(f"tokbench.cli.{optional}")
         except ModuleNotFoundError as exc:

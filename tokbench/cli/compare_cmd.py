@@ -80,7 +80,7 @@ def compare(
     if is_sweep_dir(a) or is_sweep_dir(b):  # two sweeps: point by point (docs/sweeps.md)
         from tokbench.cli.sweep_report import sweep_compare
 
-        return sweep_compare(a, b, tolerance, markdown)
+        return sweep_compare(a, b, tolerance, markdown, allow_mismatch)
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
     ra, rb = load_results(a_path), load_results(b_path)
     notes = judgement_notes([(a_path, ra), (b_path, rb)], allow_mismatch=allow_mismatch)

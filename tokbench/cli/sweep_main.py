@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from rich.console import Console
 
 from tokbench.cli.sweep_progress import SweepDisplay, figures_text
 from tokbench.errors import UserError
+from tokbench.interrupts import Interrupted
 from tokbench.report.tables import TextTable
 from tokbench.report.terminal import console_for_tables, print_table
 from tokbench.sweep.keys import describe_values
@@ -94,10 +94,6 @@ def _capacity_cell(c: dict) -> str:
             "failed": f"failed: {c.get('error')}"}.get(c["status"], c["status"])
 
 
-def _stop(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def sweep_main(*, spec: Path, out: Path | None, executor: str, address: str | None, max_retries: int, force: bool,
                dry_run: bool, capacity: bool, slo: str | None, attainment: float | None,
                tolerance: float | None) -> None:
@@ -110,12 +106,11 @@ def sweep_main(*, spec: Path, out: Path | None, executor: str, address: str | No
     from tokbench.sweep.driver import run_sweep
 
     console = Console(stderr=True, soft_wrap=True)
-    signal.signal(signal.SIGTERM, _stop)  # Slurm's time limit, a pod's deletion: stop as Ctrl-C does
     try:
         with SweepDisplay(console) as display:
             outcome = run_sweep(sweep_spec, out, chosen, force=force, on_event=display.update)
-    except KeyboardInterrupt:
-        console.print(f"sweep stopped: the points complete in {out} are kept; run the same command to finish")
+    except Interrupted as exc:  # SIGINT, or SIGTERM (Slurm's time limit, a pod's deletion)
+        exc.kept = f": the points complete in {out} are kept; run the same command to finish"
         raise
     _print_outcome(outcome, console)
     if outcome.failed:

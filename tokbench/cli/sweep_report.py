@@ -25,7 +25,7 @@ def sweep_report(paths: list[Path], out_dir: Path, name: str, title: str, format
         console.print(f"report: {path}")
 
 
-def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None) -> None:
+def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None, allow_mismatch: bool) -> None:
     from tokbench.cli.compare_cmd import emit_markdown
     from tokbench.report.markdown import markdown_table
     from tokbench.report.sweep_compare import capacity_table, compare_sweeps, comparison_table, row_styles
@@ -36,10 +36,12 @@ def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None) -> No
         if not is_sweep_dir(path):
             raise UserError(f"{path}: not a sweep directory; compare two sweep directories, or two results "
                             "directories")
-    cmp = compare_sweeps(load_sweep(a), load_sweep(b), tolerance)
+    cmp = compare_sweeps(load_sweep(a), load_sweep(b), tolerance, allow_mismatch=allow_mismatch)
     if not cmp.pairs and not cmp.capacity:
         raise UserError(f"{a} and {b} share no point (no swept settings and run in both)")
     console = console_for_tables()
+    for note in cmp.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     table = comparison_table(cmp)
     print_table(table, f"sweep points: {a} (A) → {b} (B)", console, styles=row_styles(cmp))
     better, worse, total = cmp.counts()
@@ -47,7 +49,8 @@ def sweep_compare(a: str, b: str, tolerance: float, markdown: Path | None) -> No
                f"(a change within {tolerance:.0%} counts as the same); {len(cmp.pairs)} points in both, "
                f"{cmp.only_a} only in A, {cmp.only_b} only in B")
     console.print(verdict)
-    sections = [f"### Points\n\n{markdown_table(table)}\n\n{verdict}.\n"]
+    sections = [f"> **Note:** {note}\n" for note in cmp.notes]
+    sections.append(f"### Points\n\n{markdown_table(table)}\n\n{verdict}.\n")
     if cmp.capacity:
         cap = capacity_table(cmp)
         print_table(cap, "capacity under the SLO", console)

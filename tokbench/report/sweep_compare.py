@@ -8,6 +8,7 @@ from tokbench.report.compare import Delta, judge
 from tokbench.report.metric_info import format_value, metric_info
 from tokbench.report.sweep_data import SweepData, SweepRow
 from tokbench.report.tables import TextTable
+from tokbench.results.judging import mismatch_notes
 from tokbench.sweep.keys import describe_values
 
 SWEEP_METRICS = ("output_throughput", "p99_ttft_ms", "p99_tpot_ms")
@@ -25,18 +26,25 @@ class SweepComparison:
     only_a: int
     only_b: int
     capacity: list[tuple[str, float | None, float | None]]  # (configuration, A's capacity, B's)
+    notes: list[str]  # pairs judged although their benchmarks differ (--allow-mismatch)
 
     def counts(self) -> tuple[int, int, int]:
         verdicts = [d.verdict for _, _, deltas in self.pairs for d in deltas]
         return verdicts.count("better"), verdicts.count("worse"), len(verdicts)
 
 
-def compare_sweeps(a: SweepData, b: SweepData, tolerance: float, metrics=SWEEP_METRICS) -> SweepComparison:
+def compare_sweeps(a: SweepData, b: SweepData, tolerance: float, *, allow_mismatch: bool = False,
+                   metrics=SWEEP_METRICS) -> SweepComparison:
+    """Pairs of runs at the same swept settings. A pair from different benchmarks (fingerprint.py: another
+    workload, model, knobs or device) is refused with one line, or noted with allow_mismatch."""
     rows_b = {_key(r): r for r in b.rows}
-    pairs = []
+    pairs, notes = [], []
     for ra in a.rows:
         rb = rows_b.get(_key(ra))
         if rb is not None:
+            label = " ".join(_key(ra))
+            notes += mismatch_notes([(f"{a.root} {label}", a.docs[ra.point]), (f"{b.root} {label}", b.docs[rb.point])],
+                                    allow_mismatch=allow_mismatch)
             deltas = [Delta(m, ra.summary.get(m), rb.summary.get(m),
                             judge(ra.summary.get(m), rb.summary.get(m), metric_info(m).better, tolerance))
                       for m in metrics]
@@ -46,7 +54,7 @@ def compare_sweeps(a: SweepData, b: SweepData, tolerance: float, metrics=SWEEP_M
     only_b = len(set(rows_b) - keys_a)
     cap_b = {c["label"]: c["bracket"][0] for c in b.capacity}
     capacity = [(c["label"], c["bracket"][0], cap_b.get(c["label"])) for c in a.capacity if c["label"] in cap_b]
-    return SweepComparison(pairs, only_a, only_b, capacity)
+    return SweepComparison(pairs, only_a, only_b, capacity, notes)
 
 
 def _cell(d: Delta) -> str:

@@ -104,8 +104,8 @@ def _findings(data: SweepData) -> list[str]:
         line = (f"**{lead['label']}** sustains the highest load within the SLO: ×{lead['bracket'][0]:g}"
                 + (f" ({lead['offered_rps']:.2f} req/s)" if lead.get("offered_rps") else ""))
         if len(ranked) > 1:
-            second = ranked[1]
-            line += f", {lead['bracket'][0] / second['bracket'][0]:.2f}× {second['label']} (×{second['bracket'][0]:g})"
+            second, top = ranked[1], lead["bracket"][0]
+            line += f", {top / second['bracket'][0]:.2f}× {second['label']} (×{second['bracket'][0]:g})"
         out.append(line + ".")
     for s in data.capacity:
         if s["status"] != "found":

@@ -37,6 +37,7 @@ class SweepData:
     manifest: dict
     rows: list[SweepRow]
     notes: list[str] = field(default_factory=list)  # points listed complete whose results would not load
+    docs: dict[str, dict] = field(default_factory=dict)  # point id -> its results.json (fingerprint, config)
 
     @property
     def records(self) -> list[dict]:
@@ -70,7 +71,7 @@ def load_sweep(path: str | Path) -> SweepData:
     if not is_sweep_dir(root):
         raise UserError(f"{path}: not a sweep directory (no manifest.json)")
     manifest = read_manifest(root)
-    rows, notes = [], []
+    rows, notes, docs = [], [], {}
     for record in manifest.get("points", []):
         if record.get("status") != "complete":
             continue
@@ -80,10 +81,11 @@ def load_sweep(path: str | Path) -> SweepData:
             notes.append(f"point {record['id']} is listed complete but its results do not load ({exc}); "
                          "run the sweep again to redo it")
             continue
+        docs[record["id"]] = results.doc
         for run in results.runs:
             rows.append(SweepRow(record["id"], record["values"], run.get("strategy") or run["name"], run["name"],
                                  run["summary"]))
-    return SweepData(root, manifest, rows, notes)
+    return SweepData(root, manifest, rows, notes, docs)
 
 
 def value_text(key: str, value) -> str:

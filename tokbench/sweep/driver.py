@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tokbench import __version__
 from tokbench.errors import UserError
+from tokbench.interrupts import Interrupted
 from tokbench.results import Results
 from tokbench.results.writer import save_results
 from tokbench.sweep.capacity_search import CapacitySearch
@@ -33,7 +34,7 @@ from tokbench.sweep.records import (
 )
 from tokbench.sweep.spec import RATE_KEY, SweepSpec, spec_differences
 from tokbench.sweep.store import POINTS, SCHEMA, SCHEMA_VERSION, SweepStore
-from tokbench.sweep.workload_check import check_online, offered_rate
+from tokbench.sweep.workload_check import check_configs, check_online, offered_rate
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,15 @@ class _Sweep:
                                    *(f"  changed {d}" for d in diffs)]))
 
     def plan(self) -> None:
+        where = self.spec.where
         if self.spec.capacity is None:
-            for point in plan_points(self.spec):
+            points = plan_points(self.spec)
+            check_configs([(f"{where} {p.origin} ({p.label})", p.config) for p in points])
+            for point in points:
                 self._add(point)
             return
         plans = plan_searches(self.spec)
-        check_online([p.config for p in plans])
+        check_online([(f"{where} capacity search ({p.label})", p.config) for p in plans])
         self.searches = [(plan, CapacitySearch(self.spec.capacity)) for plan in plans]
         for i in range(len(self.searches)):
             self._advance(i)
@@ -152,7 +156,7 @@ class _Sweep:
                     self._submit(self.queue.popleft())
                 self._handle(self.executor.next_outcome(self._progress))
                 self.write_manifest()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):  # Ctrl-C in Python; SIGINT/SIGTERM under the CLI
             self.executor.cancel_all()
             for record in self.records.values():
                 if record.status == RUNNING:  # stopped mid-point (or mid-write): run again next time

@@ -88,7 +88,8 @@ class SweepStore:
         atomic_write_text(self.manifest_path, json.dumps(doc, indent=2, default=str) + "\n")
 
     def complete(self, pid: str) -> Results | None:
-        """The point's results if complete, digest-valid and made by this very config; else None."""
+        """The point's results if complete (not an interrupted run's partial ones), digest-valid and made by
+        this very config; else None."""
         directory = self.point_dir(pid)
         if not (directory / "results.json").is_file():
             return None
@@ -97,7 +98,7 @@ class SweepStore:
             made_by = point_id(RunConfig.from_dict(results.doc.get("run_config") or {}))
         except (UserError, ConfigError):
             return None
-        return results if made_by == pid else None
+        return results if made_by == pid and results.complete else None
 
 
 def read_manifest(root: str | Path) -> dict:

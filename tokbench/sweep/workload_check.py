@@ -1,30 +1,35 @@
-"""Workload facts a capacity search needs: that arrivals are spread in time, and the rate they offer."""
+"""Before any point runs: every config checked as `tokbench run` checks one (no torch), and the facts a
+capacity search needs (arrivals spread in time; the rate they offer)."""
 
 from __future__ import annotations
 
+from tokbench.benchmark.checks import check_run
 from tokbench.benchmark.config import RunConfig
 from tokbench.errors import UserError
 from tokbench.results import Results
 
 
-def check_online(configs: list[RunConfig]) -> None:
-    """Refuse an offline workload (all at t=0): scaling its arrival rate changes nothing."""
-    from tokbench.benchmark.prepare import load_run_workload
-    from tokbench.model import resolve_config
+def _checked(label: str, config: RunConfig):
+    try:
+        return check_run(config)
+    except UserError as exc:
+        raise UserError("\n".join(f"{label}: {line}" for line in str(exc).splitlines())) from None
 
-    seen = set()
-    for config in configs:
-        key = (config.workload.spec, repr(config.workload.options), config.model.spec, config.seed)
-        if key in seen:
-            continue
-        seen.add(key)
-        model = resolve_config(config.model.spec)
-        max_len = min(config.model.max_model_len or model.max_model_len, model.max_model_len)
-        workload = load_run_workload(config, model.vocab_size, max_len)
-        if workload.is_offline:
-            raise UserError(f"--capacity: workload {config.workload.spec!r} is offline (every request arrives at "
-                            "t=0), so its arrival rate cannot be scaled; choose an online workload such as "
-                            "high-variance-online")
+
+def check_configs(labelled: list[tuple[str, RunConfig]]) -> None:
+    """check_run for each (label, config) — strategies, knobs, model, workload, KV fit — so a mistake in
+    point 40 is one line before point 1 runs."""
+    for label, config in labelled:
+        _checked(label, config)
+
+
+def check_online(labelled: list[tuple[str, RunConfig]]) -> None:
+    """check_configs, and refuse an offline workload (all at t=0): scaling its arrival rate changes nothing."""
+    for label, config in labelled:
+        if _checked(label, config).workload.is_offline:
+            raise UserError(f"--capacity: {label}: workload {config.workload.spec!r} is offline (every request "
+                            "arrives at t=0), so its arrival rate cannot be scaled; choose an online workload such "
+                            "as high-variance-online")
 
 
 def offered_rate(results: Results) -> float | None:
