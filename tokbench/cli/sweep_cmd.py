@@ -14,7 +14,7 @@ C = "Capacity under an SLO"
 
 @app.command("sweep")
 def sweep(
-    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML): [base] run config, [grid] lists, [[point]] tables, [capacity]. docs/sweeps.md.")],
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML): \\[base] run config, \\[grid] lists, \\[\\[point]] tables, \\[capacity]. docs/sweeps.md.")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Sweep directory (default: results/sweeps/SPEC-NAME); run again to resume.")] = None,
     executor: Annotated[str, typer.Option("--executor", "-e", help="local (one point at a time, here) or ray.")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto, or HOST:PORT (default: start a local one).")] = None,
