@@ -53,7 +53,8 @@ def test_results_written_before_fingerprints_get_one_derived():
     assert "fingerprint" not in doc
     fp = fingerprint(doc)
     assert fp["workload"] == {"name": "tiny", "num_requests": 16, "requests_sha256": None}
-    assert fp["device"] == "cpu" and fp["knobs"]["kv_budget_tokens"] == "auto"
+    # On a CPU the default budget is a fixed function of the config: the number itself is compared.
+    assert fp["device"] == "cpu" and fp["knobs"]["kv_budget_tokens"] == doc["config"]["scheduler"]["kv_budget_tokens"]
     # Unknown on one side is no difference: an old directory still compares with a new one of its benchmark.
     assert mismatches(fp, {**fp, "workload": {**fp["workload"], "requests_sha256": "ab" * 32}}) == []
 
@@ -130,3 +131,13 @@ def test_the_gate_can_use_the_same_check(tmp_path):
     other = dict(load_results(a).doc, fingerprint={**fingerprint(load_results(a).doc), "device": "cuda (H100)"})
     with pytest.raises(UserError, match=r"^a and b are results of different benchmarks \(device cpu vs cuda "):
         mismatch_notes([("a", load_results(a).doc), ("b", other)], allow_mismatch=False)
+
+
+def test_a_prediction_compares_with_its_measurement_but_not_with_another_benchmark():
+    doc = load_results(FIXTURE).doc
+    measured = fingerprint(doc)
+    predicted = {**measured, "device": "simulated:AMD EPYC"}
+    assert mismatches(measured, predicted) == []
+    other = {**predicted, "knobs": {**predicted["knobs"], "max_num_seqs": 2}}
+    assert mismatches(measured, other) == [f"knobs.max_num_seqs {measured['knobs']['max_num_seqs']} vs 2"]
+    assert mismatches({**measured, "device": "cuda (H100)"}, measured) == ["device cuda (H100) vs cpu"]

@@ -86,9 +86,10 @@ def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: li
         "peaks": p.peaks.to_dict(),
     }
     ratios = paired_ratios({name: [r.run.summary for r in rounds] for name, rounds in runs.items()})
-    warnings = [r.noise["warning"] for rounds in runs.values() for r in rounds if r.noise["warning"]]
     environment = {**describe_environment(p.device, p.engine.backend.name), **p.engine.describe_backend()}
     scheduler = {**p.config.to_dict()["scheduler"], "knobs": _set_knobs(p)}
+    if p.gpu_budget is None:  # not sized from free GPU memory: the budget is a fixed function of the config
+        scheduler["kv_budget_tokens"] = p.sched.kv_budget_tokens
     doc = {
         "complete": complete,
         "run_config": p.config.to_dict(),
@@ -101,7 +102,7 @@ def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: li
                      "source": wl.source},
         "runs": [_entry(rounds, ratios[name]) for name, rounds in runs.items()],
         "failures": failures,
-        "notes": [*notes, *warnings],
+        "notes": notes,
     }
     tables = {name: _table(runs, name) for name in TABLES}
     outputs = {name: rounds[0].run.outputs for name, rounds in runs.items()}  # greedy: every round's are alike

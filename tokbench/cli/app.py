@@ -28,7 +28,7 @@ def _register_commands() -> None:
     from tokbench.cli import run_cmd  # noqa: F401
 
     for optional in ("workloads_cmd", "profile_cmd", "report_cmd", "compare_cmd", "gate_cmd", "export_cmd",
-                     "simulate_cmd", "calibrate_cmd"):
+                     "simulate_cmd", "calibrate_cmd", "sweep_cmd"):
         try:
             __import__(f"tokbench.cli.{optional}")
         except ModuleNotFoundError as exc:

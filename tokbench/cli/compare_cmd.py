@@ -79,6 +79,12 @@ def compare(
         raise UserError(f"--tolerance {tolerance}: must be at least 0 and below 1")
     if markdown is not None and str(markdown) != "-":
         check_writable_file(markdown, "--markdown", need_bytes=MARKDOWN_BYTES)
+    from tokbench.sweep.store import is_sweep_dir
+
+    if is_sweep_dir(a) or is_sweep_dir(b):  # two sweeps: point by point (docs/sweeps.md)
+        from tokbench.cli.sweep_report import sweep_compare
+
+        return sweep_compare(a, b, tolerance, markdown, allow_mismatch)
     (a_path, a_run), (b_path, b_run) = _split_selector(a), _split_selector(b)
     ra, rb = load_results(a_path), load_results(b_path)
     notes = judgement_notes([(a_path, ra), (b_path, rb)], allow_mismatch=allow_mismatch)
@@ -103,9 +109,13 @@ def compare(
         console.print(verdict)
         sections.append(f"### {title}\n\n{markdown_table(table)}\n\n{verdict}.\n")
     if markdown is not None:
-        text = f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections)
-        if str(markdown) == "-":
-            typer.echo(text)
-        else:
-            atomic_write_text(markdown, text)
-            Console(stderr=True).print(f"markdown: {markdown}")
+        emit_markdown(f"## tokbench compare\n\nA = `{ra.path}`, B = `{rb.path}`\n\n" + "\n".join(sections), markdown)
+
+
+def emit_markdown(text: str, markdown: Path) -> None:
+    """`--markdown FILE` (written atomically) or `--markdown -` (stdout)."""
+    if str(markdown) == "-":
+        typer.echo(text)
+    else:
+        atomic_write_text(markdown, text)
+        Console(stderr=True).print(f"markdown: {markdown}")

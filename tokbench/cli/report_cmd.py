@@ -27,13 +27,19 @@ def report(
     format: Annotated[list[str], typer.Option("--format", "-f", help="md and/or html (repeatable).")] = list(FORMATS),  # noqa: B006
     allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Report results of different benchmarks (workload, model, knobs or device differ) side by side; the report says so.")] = False,
 ) -> None:
-    """Compare every run in RESULTS: charts, percentile tables and a short verdict."""
+    """Compare every run in RESULTS: charts, percentile tables and a short verdict (or report one sweep directory)."""
     unknown = sorted(set(format) - set(FORMATS))
     if unknown:
         raise UserError(f"--format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
     if not re.fullmatch(r"[\w.-]+", name):
         raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-' (it becomes a file name)")
     check_writable_dir(out_dir, "--out-dir", need_bytes=REPORT_BYTES)
+    from tokbench.sweep.store import is_sweep_dir
+
+    if any(is_sweep_dir(p) for p in results):  # a sweep directory: its own report (docs/sweeps.md)
+        from tokbench.cli.sweep_report import sweep_report
+
+        return sweep_report(results, out_dir, name, title, format)
     # Imported here: charts need matplotlib (and the metrics torch), which other commands never load.
     from tokbench.report.content import build_content
     from tokbench.report.html import write_html

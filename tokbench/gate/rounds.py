@@ -21,7 +21,7 @@ from tokbench.benchmark.model_cache import ModelCache
 from tokbench.errors import UserError
 from tokbench.gate.reference import Reference
 from tokbench.results import Results, load_results
-from tokbench.results.fingerprint import fingerprint, mismatches
+from tokbench.results.fingerprint import measured_fingerprint, mismatches
 
 
 def _verified_first(config: RunConfig, round_no: int) -> RunConfig:
@@ -76,7 +76,7 @@ def run_ab_rounds(config: RunConfig, reference: Reference, rounds: range, out_di
         for argv, env, what in (sides if i % 2 else sides[::-1]):
             _run_side(argv, env, log, what)
         pair = (load_results(cand_dir), load_results(ref_dir))
-        differences = mismatches(fingerprint(pair[0].doc), fingerprint(pair[1].doc))
+        differences = mismatches(*(measured_fingerprint(r) for r in pair))  # alike for any two versions
         if differences:  # the reference read the run config differently: an A/B of two benchmarks means nothing
             raise UserError(f"round {i}: {reference.label} ran another benchmark than the candidate "
                             f"({'; '.join(differences[:4])}); see {log}")

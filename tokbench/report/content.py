@@ -55,8 +55,13 @@ def _device(res: Results) -> str:
 
 
 def _notes(results: list[Results]) -> list[str]:
-    return [(f"{res.path.parent.name}: " if len(results) > 1 else "") + note
-            for res in results for note in res.doc.get("notes", [])]
+    """The results' notes (what loading the workload changed) and every disturbed round's warning."""
+    lines = []
+    for res in results:
+        warnings = [n["warning"] for run in res.runs for n in run.get("noise", []) if n.get("warning")]
+        lines += [(f"{res.path.parent.name}: " if len(results) > 1 else "") + line
+                  for line in [*res.doc.get("notes", []), *warnings]]
+    return lines
 
 
 def build_content(results: list[Results], title: str = "tokbench report") -> ReportContent:

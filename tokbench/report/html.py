@@ -30,43 +30,49 @@ def html_table(table: TextTable) -> str:
             f"<tbody>\n{body}\n</tbody></table></div>")
 
 
-def _notes(notes: list[str]) -> str:
-    if not notes:
-        return ""
+def chart_section(chart) -> str:
+    data = base64.b64encode(chart.png).decode()
+    return (f'<section id="{chart.key}"><h2>{html.escape(chart.title)}</h2><figure>'
+            f'<img alt="{html.escape(chart.title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(chart.caption)}</figcaption></figure></section>")
+
+
+def table_section(heading: str, table: TextTable, key: str | None = None, note: str = "", after: str = "") -> str:
+    """A table under its heading; `note` above it and `after` below it, as paragraphs."""
+    anchor = f' id="{key}"' if key else ""
+    above = f'<p class="note">{html.escape(note)}</p>\n' if note else ""
+    below = f"\n<p>{html.escape(after)}</p>" if after else ""
+    return f"<section{anchor}>\n<h2>{html.escape(heading)}</h2>\n{above}{html_table(table)}{below}\n</section>"
+
+
+def notes_section(notes: list[str]) -> str:
     items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes)
     return f'<section class="notes">\n<h2>Notes</h2>\n<ul>\n{items}\n</ul>\n</section>'
 
 
-def _ablation(ablation: tuple[TextTable, str] | None) -> str:
-    if ablation is None:
-        return ""
-    table, words = ablation
-    return (f'<section id="ablation">\n<h2>Ablation: what each step changes</h2>\n'
-            f'<p class="note">{html.escape(ABLATION_NOTE)}</p>\n{html_table(table)}\n<p>{html.escape(words)}</p>\n'
-            "</section>")
+def render_page(title: str, context: list[tuple[str, str]], findings: list[str], body: list[str]) -> str:
+    """The report page (template.html): heading, context, findings, then the given sections."""
+    pkg = files("tokbench.report")
+    return Template(pkg.joinpath("template.html").read_text(encoding="utf-8")).substitute(
+        title=html.escape(title),
+        css=pkg.joinpath("style.css").read_text(encoding="utf-8"),
+        context="\n".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in context),
+        findings="\n".join(f"<li>{_inline(s)}</li>" for s in findings),
+        body="\n".join(body),
+    )
 
 
 def render_html(content: ReportContent) -> str:
-    pkg = files("tokbench.report")
-    charts = "\n".join(
-        f'<section id="{c.key}"><h2>{html.escape(c.title)}</h2><figure>'
-        f'<img alt="{html.escape(c.title)}" src="data:image/png;base64,{base64.b64encode(c.png).decode()}">'
-        f"<figcaption>{html.escape(c.caption)}</figcaption></figure></section>"
-        for c in content.charts)
-    return Template(pkg.joinpath("template.html").read_text(encoding="utf-8")).substitute(
-        title=html.escape(content.title),
-        css=pkg.joinpath("style.css").read_text(encoding="utf-8"),
-        context="\n".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in content.context),
-        findings="\n".join(f"<li>{_inline(s)}</li>" for s in content.findings),
-        notes=_notes(content.notes),
-        summary_note=html.escape(SUMMARY_NOTE),
-        headline=html_table(content.headline),
-        predictions="" if content.predictions is None else
-        f"<section><h2>Predicted against measured</h2>\n{html_table(content.predictions)}\n</section>",
-        ablation=_ablation(content.ablation),
-        percentiles=html_table(content.percentiles),
-        charts=charts,
-    )
+    body = [notes_section(content.notes)] if content.notes else []
+    body.append(table_section("Summary", content.headline, note=SUMMARY_NOTE))
+    if content.predictions is not None:
+        body.append(table_section("Predicted against measured", content.predictions))
+    if content.ablation is not None:
+        table, words = content.ablation
+        body.append(table_section("Ablation: what each step changes", table, "ablation", ABLATION_NOTE, words))
+    body.append(table_section("Latency percentiles", content.percentiles))
+    return render_page(content.title, content.context, content.findings,
+                       body + [chart_section(c) for c in content.charts])
 
 
 def write_html(content: ReportContent, path: Path) -> Path:

@@ -39,8 +39,13 @@ def render_markdown(content: ReportContent, charts_dir: str) -> str:
 
 
 def write_markdown(content: ReportContent, path: Path) -> Path:
+    return write_with_charts(path, content.charts, lambda charts_dir: render_markdown(content, charts_dir))
+
+
+def write_with_charts(path: Path, charts, render) -> Path:
+    """Charts as PNGs in PATH-STEM_charts/, then the text `render(that folder's name)` at `path`."""
     charts_dir = path.parent / f"{path.stem}_charts"
-    for chart in content.charts:
+    for chart in charts:
         atomic_write_bytes(charts_dir / f"{chart.key}.png", chart.png)
-    atomic_write_text(path, render_markdown(content, charts_dir.name))
+    atomic_write_text(path, render(charts_dir.name))
     return path

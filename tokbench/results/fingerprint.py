@@ -5,9 +5,9 @@
 
 A run stores its fingerprint in results.json: the workload's content (a hash of every request's
 arrival time, prompt length and output length, beside its name and size), the model (name, dtype
-and a hash of its shape), the knobs every strategy shares (as asked for: a KV budget sized from
-memory is "auto", since free memory differs a little from run to run) with the SLOs, and the kind
-of device. Results written before fingerprints get one derived from what they recorded; a part
+and a hash of its shape), the knobs every strategy shares (a KV budget sized from GPU memory is
+"auto", since free memory differs a little from run to run; any other is its number of slots) with
+the SLOs, and the kind of device (a simulation's device is not compared with a measurement's). Results written before fingerprints get one derived from what they recorded; a part
 either side does not know (None) is not counted as a difference.
 """
 
@@ -45,7 +45,8 @@ def model_part(model_config: dict, dtype: str) -> dict:
 
 
 def knobs_part(scheduler: dict, slo: dict) -> dict:
-    """The shared limits and strategy knobs as asked for (kv_budget_tokens None -> 'auto'), and SLOs."""
+    """The shared limits and strategy knobs, and SLOs; a KV budget sized from GPU memory is 'auto'
+    (free memory differs a little from run to run), any other the number of token slots."""
     knobs = {k: v for k, v in scheduler.items() if k != "knobs"}
     knobs["kv_budget_tokens"] = knobs.get("kv_budget_tokens") or "auto"
     knobs.update({f"knob.{k}": v for k, v in (scheduler.get("knobs") or {}).items()})
@@ -72,12 +73,10 @@ def _derived(doc: dict) -> dict:
     cfg, wl = doc.get("config", {}), doc.get("workload", {})
     model = cfg.get("model", {})
     shape = model.get("config")
-    scheduler = (doc.get("run_config") or {}).get("scheduler")
-    if scheduler is None:  # older still: the resolved limits; a budget sized from memory becomes 'auto'
-        scheduler = dict(cfg.get("scheduler") or {})
-        if (cfg.get("kv_sizing") or {}).get("source") != "given":
-            scheduler["kv_budget_tokens"] = None
-        scheduler.pop("max_model_len", None)
+    scheduler = dict(cfg.get("scheduler") or {})  # as resolved; a budget sized from GPU memory becomes 'auto'
+    if "utilization" in (cfg.get("kv_sizing") or {}):
+        scheduler["kv_budget_tokens"] = None
+    scheduler.pop("max_model_len", None)
     return {
         "workload": {"name": wl.get("name"), "num_requests": wl.get("num_requests"), "requests_sha256": None},
         "model": (model_part(shape, model.get("dtype")) if isinstance(shape, dict)
@@ -102,8 +101,12 @@ def _short(value) -> str:
 def mismatches(a: dict, b: dict) -> list[str]:
     """One text per difference between two fingerprints ('knobs.max_num_seqs 128 vs 64'); [] if none."""
     out = []
+    simulated = [str(fp.get("device", "")).startswith("simulated") for fp in (a, b)]
     for part in PARTS:
         va, vb = a.get(part), b.get(part)
+        if part == "device" and simulated[0] != simulated[1]:
+            continue  # a prediction set against a measurement: the devices differ by design
+
         if isinstance(va, dict) and isinstance(vb, dict):
             for key in sorted(set(va) | set(vb)):
                 x, y = va.get(key), vb.get(key)
@@ -123,3 +126,17 @@ def mismatch_line(label_a: str, label_b: str, differences: list[str]) -> str:
     """The one line a command prints when it refuses (or, with --allow-mismatch, warns)."""
     more = f" and {len(differences) - 4} more" if len(differences) > 4 else ""
     return f"{label_a} and {label_b} are results of different benchmarks ({'; '.join(differences[:4])}{more})"
+
+
+def measured_fingerprint(results) -> dict:
+    """A fingerprint any tokbench version's results give alike: derived from what every version
+    records, with the workload's hash taken from its requests table (arrival, prompt and output
+    lengths of the first run) instead of a stored one. For comparing results of two versions (A/B)."""
+    fp = _derived(results.doc)
+    requests = results.requests
+    if len(requests):
+        first = requests[requests["run"].astype(str) == str(requests["run"].iloc[0])].sort_values("request_id")
+        arrays = (first["arrival_s"].to_numpy(dtype="<f8"), first["prompt_len"].to_numpy(dtype="<i8"),
+                  first["output_len"].to_numpy(dtype="<i8"))
+        fp["workload"] = {**fp["workload"], "requests_sha256": _sha(b"".join(a.tobytes() for a in arrays))}
+    return fp

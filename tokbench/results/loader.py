@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,16 +176,26 @@ def load_results(path: str | Path) -> Results:
     another file) is read again, so a reader never takes a mix of the two for damage, or for results."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         file = _results_file(path)
-        before = _identity(file)
+        # Held open while reading, the file's inode cannot be freed and given to a newer results.json:
+        # the same (device, inode) at the end means the very directory that was read is still there.
         try:
-            res = _load(file)
-        except UserError:
+            held = os.open(file, os.O_RDONLY)
+        except OSError:
+            continue  # swapped away between finding and opening it
+        try:
+            st = os.fstat(held)
+            before = (st.st_dev, st.st_ino)
+            try:
+                res = _load(file)
+            except UserError:
+                if attempt == READ_ATTEMPTS or _identity(file) == before:
+                    raise
+                continue
             if attempt == READ_ATTEMPTS or _identity(file) == before:
-                raise
-            continue
-        if attempt == READ_ATTEMPTS or _identity(file) == before:
-            return res
-    raise AssertionError("the last attempt returns or raises")
+                return res
+        finally:
+            os.close(held)
+    return _load(_results_file(path))  # every attempt raced a writer: one last plain read says what is there
 
 
 def _load(file: Path) -> Results:
