@@ -123,9 +123,9 @@ def _compare_rounds(runs: dict[str, list[RoundRun]], repeats: int, emit: OnProgr
         add_round_slowdowns(records, round_tables(rounds, "steps"))
         for record in records:
             line = warning(name, record, repeats)
-            if line != record["warning"]:
-                record["warning"] = line
+            if line and line != record["warning"]:
                 emit(Progress("note", message=line))
+            record["warning"] = line
 
 
 def _verify(p: Prepared, runs: dict[str, list[RoundRun]], emit: OnProgress) -> None:
