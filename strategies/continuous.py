@@ -13,10 +13,11 @@ from collections import deque
 from tokbench.benchmark.strategy_registry import register, register_variant
 from tokbench.engine.kv_base import ContiguousKVCache, PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
-from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
+from tokbench.engine.policy import UNTIL_CHANGE, PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.strategies.paged_rules import WATERMARK, admits, check_fits_blocks, make_room, watermark_blocks
+from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_in_held_blocks, make_room,
+                                             watermark_blocks)
 
 
 @register
@@ -78,6 +79,11 @@ class Continuous(Strategy):
             return StepPlan(tuple(SeqChunk(s, s.num_tokens - 1, 1) for s in self.running), "packed")
         return None
 
+    def decode_repeats(self, plan: StepPlan) -> int:
+        # A decode step again until something finishes or arrives: a slot holds the KV of every token a
+        # sequence can reach, and the joiners that found no slot or no KV this time find none next time.
+        return UNTIL_CHANGE
+
     def step_done(self, plan: StepPlan) -> None:
         self.running.extend(self.joining)
         self.joining = []
@@ -120,6 +126,10 @@ class ContinuousPaged(Continuous):
     def _take_kv(self, seq: Sequence) -> bool:
         others = bool(self.running or self.joining)
         return admits(self.kv, seq, seq.num_tokens, others, self.keep_free) and self.kv.allocate(seq, seq.num_tokens)
+
+    def decode_repeats(self, plan: StepPlan) -> int:
+        # The same decodes while no sequence needs a new block (free blocks and admission stay as they are).
+        return decodes_in_held_blocks(self.kv, self.running)
 
     def _grow(self) -> None:
         i = 0

@@ -14,7 +14,7 @@ from tokbench.benchmark.strategy_registry import register
 from tokbench.engine.knobs import Knob
 from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
-from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
+from tokbench.engine.policy import UNTIL_CHANGE, PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 
@@ -63,6 +63,9 @@ class FFDPacking(Strategy):
             return StepPlan(tuple(SeqChunk(s, 0, s.num_tokens) for s in self.bin), "packed")
         live = tuple(SeqChunk(s, s.num_tokens - 1, 1) for s in self.bin if not s.finished)
         return StepPlan(live, "packed")
+
+    def decode_repeats(self, plan: StepPlan) -> int:
+        return UNTIL_CHANGE  # a bin decodes, in its reserved KV, until a member finishes
 
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.bin):

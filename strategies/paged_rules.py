@@ -55,3 +55,10 @@ def make_room(strategy: Strategy, seq: Sequence, num_tokens: int, running: list[
         if victim is seq:
             return False
     return True
+
+
+def decodes_in_held_blocks(kv: PagedKVCache, seqs: list[Sequence]) -> int:
+    """How many more decode steps every one of `seqs` can take in the blocks it holds: each step stores
+    the KV of its newest token, so the n-th needs room for num_tokens + n - 1 tokens."""
+    bs, tables = kv.block_size, kv.block_tables
+    return min([len(tables[s.seq_id]) * bs - len(s.token_ids) for s in seqs]) + 1

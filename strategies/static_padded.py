@@ -12,7 +12,7 @@ from collections import deque
 from tokbench.benchmark.strategy_registry import register
 from tokbench.engine.kv_base import ContiguousKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
-from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
+from tokbench.engine.policy import UNTIL_CHANGE, PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
 
@@ -53,6 +53,9 @@ class StaticPadded(Strategy):
         rows = tuple(SeqChunk(s, s.num_tokens, 0) if s.finished else SeqChunk(s, s.num_tokens - 1, 1)
                      for s in self.batch)
         return StepPlan(rows, "padded", padded_len=1)
+
+    def decode_repeats(self, plan: StepPlan) -> int:
+        return UNTIL_CHANGE  # a batch decodes, in its reserved KV, until a row finishes
 
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.batch):

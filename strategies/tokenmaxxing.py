@@ -18,7 +18,8 @@ from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
-from tokbench.strategies.paged_rules import WATERMARK, admits, check_fits_blocks, make_room, watermark_blocks
+from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_in_held_blocks, make_room,
+                                             watermark_blocks)
 
 CHUNK_SIZE = Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1)
 CHUNKED_PREFILL = Knob("chunked_prefill", bool, True, "Split prefills into chunks that fill the token budget "
@@ -105,6 +106,11 @@ class TokenMaxxing(Strategy):
             self.kv.free(seq)
         if done:
             self.running = [s for s in self.running if not s.finished]
+
+    def decode_repeats(self, plan: StepPlan) -> int:
+        # The same decodes while none needs a new block: the budget, the queues and the free blocks (so
+        # admission) stay as they are.
+        return decodes_in_held_blocks(self.kv, [c.seq for c in plan.chunks])
 
     def _tokens_now(self, seq: Sequence, budget: int, chunks: list[SeqChunk]) -> int:
         """Tokens of `seq` to compute in this step: its decode token; a prefill chunk that fits the budget;

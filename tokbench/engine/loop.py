@@ -7,6 +7,7 @@ simulated replicas); both run the one `Serving.step`.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from tokbench.engine.clock import Clock, VirtualClock
@@ -29,8 +30,10 @@ class Serving:
     """
 
     def __init__(self, strategy: Strategy, runner, clock: Clock | VirtualClock,
-                 on_step: Callable[[int], None] | None = None):
+                 on_step: Callable[[int], None] | None = None, *, repeat_decodes: bool = True):
         self.strategy, self.runner, self.clock, self.on_step = strategy, runner, clock, on_step
+        # Runs of identical decode steps without plans (_repeat), where the runner can: simulation.
+        self.repeat_decodes = repeat_decodes and getattr(runner, "repeats", False)
         self.rec = Recorder()
         self.pending: list[Request] = []  # in arrival order; [admitted:] have not arrived yet
         self.admitted = 0
@@ -61,6 +64,7 @@ class Serving:
             strategy.add(seq)
             self.admitted += 1
         preempted_before = strategy.num_preemptions
+        finished_before = len(rec.requests)
         plan = strategy.plan(now)
         schedule_end = clock.now()
         if plan is None:
@@ -99,9 +103,56 @@ class Serving:
                 if len(seq.token_ids) - seq.prompt_len >= seq.max_tokens:
                     rec.finish(seq, end)
         strategy.step_done(plan)
+        if (self.repeat_decodes and self.closed and not counts.prefill_tokens and counts.decode_tokens
+                and len(rec.requests) == finished_before):
+            self._repeat(plan, counts, cols)
         if self.on_step is not None:
             self.on_step(len(rec.requests))
         return True
+
+    def _repeat(self, plan, counts: StepCounts, cols) -> None:
+        """Run again the decode-only step just run, as many times as the strategy promises it would plan
+        it (Strategy.decode_repeats), up to the next arrival or the first step a sequence finishes in:
+        the same records step by step, without building the plans or reading their chunks again."""
+        repeats = self.strategy.decode_repeats(plan)
+        if repeats < 1:
+            return
+        live = [seq for seq, n in zip(cols.seqs, cols.lengths) if n]
+        outputs = [len(q.token_ids) - q.prompt_len for q in live]
+        repeats = min(repeats, min([q.max_tokens - o for q, o in zip(live, outputs)]))
+        pending, clock, rec, runner, kv = self.pending, self.clock, self.rec, self.runner, self.strategy.kv
+        arrival = pending[self.admitted].arrival_s if self.admitted < len(pending) else math.inf
+        m, layout, padded_len, batch = len(live), plan.layout, plan.padded_len, len(plan.chunks)
+        # Each repeat: every context one token longer; an empty padded row's context stays.
+        span = max([s + n for s, n in zip(cols.starts, cols.lengths) if n])
+        empty_span = max([s for s, n in zip(cols.starts, cols.lengths) if not n], default=0)
+        pairs, read, padded = counts.attention_pairs, counts.kv_read_tokens, counts.padded_tokens
+        used, reserved, capacity = kv.used_tokens(), kv.reserved_tokens(), kv.capacity
+        budget = self.strategy.config.max_batch_tokens
+        ends: list[float] = []
+        j = 0
+        while j < repeats:
+            start = clock.now()
+            if arrival <= start:  # the loop admits it before planning this step: the plan may change
+                break
+            j += 1
+            c = StepCounts("decode", m, padded, 0, m, m, pairs + j * m, read + j * m, max(span + j, empty_span))
+            runner.repeat(layout, padded_len, batch, c)
+            end = clock.now()
+            rec.step(plan, c, start_s=start, end_s=end, schedule_s=0.0, prepare_s=0.0, kv_used=used + j * m,
+                     kv_reserved=reserved, kv_capacity=capacity, token_budget=budget, preemptions=0)
+            ends.append(end)
+        if not j:
+            return
+        token = runner.repeat_token
+        rec.tokens_repeated([q.seq_id for q in live], [o - 1 for o in outputs], ends)
+        for q in live:
+            q.num_computed += j
+            q.token_ids.extend([token] * j)
+        for q in live:
+            if len(q.token_ids) - q.prompt_len >= q.max_tokens:
+                rec.finish(q, ends[-1])
+        self.strategy.step_done(plan)
 
     def finish(self) -> Recorder:
         """The records, once every request is served and the strategy gave all its KV back."""
@@ -112,9 +163,12 @@ class Serving:
 
 
 def run_loop(strategy: Strategy, requests: list[Request], runner, clock: Clock | VirtualClock,
-             on_step: Callable[[int], None] | None = None) -> Recorder:
-    """Serve `requests` under `strategy` until all are done; returns the records."""
-    serving = Serving(strategy, runner, clock, on_step)
+             on_step: Callable[[int], None] | None = None, *, repeat_decodes: bool = True) -> Recorder:
+    """Serve `requests` under `strategy` until all are done; returns the records.
+
+    `repeat_decodes=False` plans every step, even where the strategy promised repeats (the reference
+    the shortcut is tested against)."""
+    serving = Serving(strategy, runner, clock, on_step, repeat_decodes=repeat_decodes)
     for request in sorted(requests, key=lambda r: (r.arrival_s, r.request_id)):
         serving.add(request)
     serving.close()

@@ -7,6 +7,7 @@ interface of its layout (engine/kv_base.py); it never touches tensors.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Mapping
@@ -16,6 +17,9 @@ from tokbench.engine.kv_base import KVCache, KVLayout
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
+
+# What Strategy.decode_repeats answers when only an arrival or a finish would change the plan.
+UNTIL_CHANGE = sys.maxsize
 
 # Without --kv-budget-tokens, a CPU run's KV holds this many max-length sequences (what `profile` assumes too).
 CPU_DEFAULT_KV_SEQUENCES = 16
@@ -101,6 +105,16 @@ class Strategy(ABC):
 
     def step_done(self, plan: StepPlan) -> None:
         """Called after the plan ran and its sampled tokens were appended."""
+
+    def decode_repeats(self, plan: StepPlan) -> int:
+        """How many of the next plan() calls would return `plan` again with every decode one token further,
+        and change nothing else (no KV taken or freed, no preemption, queues as they are), provided no
+        request arrives and no sequence finishes meanwhile.
+
+        Asked (in simulation) right after step_done(plan) of a step that only decoded (padded rows aside)
+        and finished nothing. The loop may then run up to that many steps without calling plan() or
+        step_done() for them, and calls step_done(plan) once after the last. 0 promises nothing."""
+        return 0
 
     @abstractmethod
     def has_work(self) -> bool:

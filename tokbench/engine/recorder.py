@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,10 @@ REQUEST_COLUMNS = [
 TOKEN_COLUMNS = ["request_id", "index", "time_s"]
 
 
-@dataclass(frozen=True)
-class StepCounts:
-    """A plan's token counts, by StepPlan's and SeqChunk's definitions, read from its columns in one go."""
+class StepCounts(NamedTuple):
+    """A plan's token counts, by StepPlan's and SeqChunk's definitions, read from its columns in one go.
+
+    A NamedTuple: a simulation makes one per step, and a frozen dataclass cost several times more."""
 
     kind: str
     real_tokens: int
@@ -78,6 +80,17 @@ class Recorder:
             token_budget, c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity,
             c.kv_read_tokens, preemptions, c.max_context_tokens,
         ))
+
+    def tokens_repeated(self, seq_ids: list[int], last_indices: list[int], times_s: list[float]) -> None:
+        """Steps that each gave every one of `seq_ids` one more token, at times_s, in that order (what
+        tokens_sampled once per step would record): sequence i's tokens count on from last_indices[i] + 1."""
+        steps, n = len(times_s), len(seq_ids)
+        ids = np.tile(np.asarray(seq_ids, dtype=np.int64), steps)
+        indices = (np.asarray(last_indices, dtype=np.int64)[None, :]
+                   + np.arange(1, steps + 1, dtype=np.int64)[:, None]).ravel()
+        self.token_request_ids.frombytes(ids.tobytes())
+        self.token_indices.frombytes(indices.tobytes())
+        self.token_times.frombytes(np.repeat(np.asarray(times_s, dtype=np.float64), n).tobytes())
 
     def tokens_sampled(self, seqs: list[Sequence], time_s: float) -> None:
         """Each of `seqs` has just received its newest output token, at time_s (one bulk append)."""

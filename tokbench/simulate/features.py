@@ -41,8 +41,12 @@ def plan_counts(plan: StepPlan) -> StepCounts:
 
 
 def plan_features(plan: StepPlan) -> tuple:
-    c = plan_counts(plan)
-    return step_features(plan.layout == "padded", plan.padded_len, len(plan.chunks), c.real_tokens + c.padded_tokens,
+    return counts_features(plan.layout, plan.padded_len, len(plan.chunks), plan_counts(plan))
+
+
+def counts_features(layout: str, padded_len: int, batch: int, c: StepCounts) -> tuple:
+    """The features of a step of `batch` rows in `layout` with counts `c` (a repeated step has no plan object)."""
+    return step_features(layout == "padded", padded_len, batch, c.real_tokens + c.padded_tokens,
                          c.attention_pairs, c.kv_read_tokens, c.sampled_tokens, c.max_context_tokens)
 
 

@@ -16,8 +16,9 @@ from typing import ClassVar
 import numpy as np
 
 from tokbench.engine.plan import StepPlan
+from tokbench.engine.recorder import StepCounts
 from tokbench.errors import UserError
-from tokbench.simulate.features import FEATURES, plan_features
+from tokbench.simulate.features import FEATURES, counts_features, plan_features
 from tokbench.simulate.target import Target
 
 PER_STEP = "per_step"
@@ -40,8 +41,15 @@ class LinearStepModel:
         object.__setattr__(self, "_w", tuple(float(self.seconds[name]) for name in COEFFICIENTS))
 
     def step_seconds(self, plan: StepPlan) -> float:
+        return self._seconds(plan_features(plan))
+
+    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> float:
+        """step_seconds of a plan of that shape and those counts (the loop's repeated decode steps)."""
+        return self._seconds(counts_features(layout, padded_len, batch, counts))
+
+    def _seconds(self, features: tuple) -> float:
         w = self._w
-        return w[0] + sum(a * b for a, b in zip(w[1:], plan_features(plan)))
+        return w[0] + sum(a * b for a, b in zip(w[1:], features))
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Seconds per step for a feature matrix (features.feature_matrix)."""

@@ -95,6 +95,10 @@ class RooflineModel:
     def step_seconds(self, plan: StepPlan) -> float:
         return sum(self.breakdown(plan_counts(plan)).values())
 
+    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> float:
+        """step_seconds of any plan with these counts (the loop's repeated decode steps)."""
+        return sum(self.breakdown(counts).values())
+
     def parameters(self) -> dict:
         return {"gpu": self.gpu.to_dict(), "factors": dict(self.factors)}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 
@@ -19,7 +18,6 @@ from tokbench.engine.clock import VirtualClock
 from tokbench.engine.engine import check_strategy, new_kv
 from tokbench.engine.loop import run_loop
 from tokbench.engine.null_runner import NullRunner
-from tokbench.engine.plan import StepPlan
 from tokbench.engine.policy import SchedulerConfig, Strategy
 from tokbench.errors import UserError
 from tokbench.metrics.summary import SLO, summarize
@@ -45,11 +43,14 @@ class SimulatedRun:
                 "summary": self.summary, "verification": None}
 
 
-def _tables(strategy: type[Strategy], config: SchedulerConfig, requests: list[Request],
-            step_seconds: Callable[[StepPlan], float], replicas: int, router: str) -> dict[str, pd.DataFrame]:
+def _tables(strategy: type[Strategy], config: SchedulerConfig, requests: list[Request], cost_model,
+            replicas: int, router: str) -> dict[str, pd.DataFrame]:
+    step_seconds = cost_model.step_seconds
     if replicas == 1:
         clock = VirtualClock()
-        rec = run_loop(strategy(config, new_kv(strategy, config)), requests, NullRunner(clock, step_seconds), clock)
+        # A cost model that prices a step from its counts alone lets the loop repeat decode steps unplanned.
+        runner = NullRunner(clock, step_seconds, getattr(cost_model, "shape_seconds", None))
+        rec = run_loop(strategy(config, new_kv(strategy, config)), requests, runner, clock)
         return rec.tables()
     recs = serve_replicas(strategy, config, requests, lambda: step_seconds, replicas=replicas, router=router)
     parts = [rec.tables() for rec in recs]
@@ -67,7 +68,7 @@ def simulate_strategy(strategy: type[Strategy], config: SchedulerConfig, request
         raise UserError("a replayed run has one replica's steps: simulate it with replicas=1")
     if check:
         check_strategy(strategy, config, requests)
-    tables = _tables(strategy, config, requests, cost_model.step_seconds, replicas, router)
+    tables = _tables(strategy, config, requests, cost_model, replicas, router)
     target = cost_model.target
     bandwidth, flops = target.summary_peaks()
     summary = summarize(tables["requests"], tables["steps"], tables["tokens"], cost=target.cost(),
