@@ -16,8 +16,8 @@ from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import UNTIL_CHANGE, PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
 from tokbench.errors import UserError
-from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_in_held_blocks, make_room,
-                                             watermark_blocks)
+from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_until_blocks_run_out, make_room,
+                                             take_decode_blocks, watermark_blocks)
 
 
 @register
@@ -128,8 +128,11 @@ class ContinuousPaged(Continuous):
         return admits(self.kv, seq, seq.num_tokens, others, self.keep_free) and self.kv.allocate(seq, seq.num_tokens)
 
     def decode_repeats(self, plan: StepPlan) -> int:
-        # The same decodes while no sequence needs a new block (free blocks and admission stay as they are).
-        return decodes_in_held_blocks(self.kv, self.running)
+        # The same decodes while blocks last: joiners refused now are refused with fewer free blocks too.
+        return decodes_until_blocks_run_out(self.kv, self.running)
+
+    def repeated(self, plan: StepPlan, steps: int) -> list[int]:
+        return take_decode_blocks(self.kv, self.running, steps)
 
     def _grow(self) -> None:
         i = 0

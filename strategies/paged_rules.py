@@ -57,8 +57,37 @@ def make_room(strategy: Strategy, seq: Sequence, num_tokens: int, running: list[
     return True
 
 
-def decodes_in_held_blocks(kv: PagedKVCache, seqs: list[Sequence]) -> int:
-    """How many more decode steps every one of `seqs` can take in the blocks it holds: each step stores
-    the KV of its newest token, so the n-th needs room for num_tokens + n - 1 tokens."""
+def _first_new_blocks(kv: PagedKVCache, seqs: list[Sequence]) -> list[int]:
+    """For each of `seqs` (KV stored for all but its newest token), the decode step from now (1 = the
+    next) whose token first needs a new block; the n-th step stores num_tokens + n - 1 tokens, so after
+    that one every block_size-th step needs another."""
     bs, tables = kv.block_size, kv.block_tables
-    return min([len(tables[s.seq_id]) * bs - len(s.token_ids) for s in seqs]) + 1
+    return [len(tables[s.seq_id]) * bs - len(s.token_ids) + 2 for s in seqs]
+
+
+def decodes_until_blocks_run_out(kv: PagedKVCache, seqs: list[Sequence]) -> int:
+    """How many more decode steps all of `seqs` can take, taking blocks as their tokens reach them,
+    before one of them finds no free block."""
+    first, bs, free = _first_new_blocks(kv, seqs), kv.block_size, kv.num_free_blocks
+
+    def needed(steps: int) -> int:
+        return sum([(steps - f) // bs + 1 for f in first if f <= steps])
+
+    lo, hi = min(first) - 1, max(first) + free * bs  # needed(lo) = 0 <= free < needed(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if needed(mid) <= free else (lo, mid)
+    return lo
+
+
+def take_decode_blocks(kv: PagedKVCache, seqs: list[Sequence], steps: int) -> list[int]:
+    """Blocks for `steps` decode steps of `seqs`, taken as those steps would take them (step by step,
+    in the order of `seqs`); the KV slots each step newly reserved."""
+    bs, new = kv.block_size, [0] * steps
+    taken = sorted((step, i) for i, f in enumerate(_first_new_blocks(kv, seqs)) for step in range(f, steps + 1, bs))
+    for step, i in taken:
+        seq = seqs[i]
+        if not kv.allocate(seq, len(seq.token_ids) - 1 + step):
+            raise RuntimeError("a repeated decode step found no free block (decodes_until_blocks_run_out)")
+        new[step - 1] += bs
+    return new

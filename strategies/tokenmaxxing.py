@@ -18,8 +18,8 @@ from tokbench.engine.kv_base import PagedKVCache
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.policy import PromptStats, SchedulerConfig, Strategy
 from tokbench.engine.sequence import Sequence
-from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_in_held_blocks, make_room,
-                                             watermark_blocks)
+from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_blocks, decodes_until_blocks_run_out, make_room,
+                                             take_decode_blocks, watermark_blocks)
 
 CHUNK_SIZE = Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1)
 CHUNKED_PREFILL = Knob("chunked_prefill", bool, True, "Split prefills into chunks that fill the token budget "
@@ -108,9 +108,12 @@ class TokenMaxxing(Strategy):
             self.running = [s for s in self.running if not s.finished]
 
     def decode_repeats(self, plan: StepPlan) -> int:
-        # The same decodes while none needs a new block: the budget, the queues and the free blocks (so
-        # admission) stay as they are.
-        return decodes_in_held_blocks(self.kv, [c.seq for c in plan.chunks])
+        # The same decodes while blocks last: the budget and the queues stay as they are, and a request
+        # refused admission now is refused with fewer free blocks too.
+        return decodes_until_blocks_run_out(self.kv, [c.seq for c in plan.chunks])
+
+    def repeated(self, plan: StepPlan, steps: int) -> list[int]:
+        return take_decode_blocks(self.kv, [c.seq for c in plan.chunks], steps)
 
     def _tokens_now(self, seq: Sequence, budget: int, chunks: list[SeqChunk]) -> int:
         """Tokens of `seq` to compute in this step: its decode token; a prefill chunk that fits the budget;

@@ -8,6 +8,7 @@ simulated replicas); both run the one `Serving.step`.
 from __future__ import annotations
 
 import math
+from itertools import accumulate
 from typing import Callable
 
 from tokbench.engine.clock import Clock, VirtualClock
@@ -113,46 +114,43 @@ class Serving:
     def _repeat(self, plan, counts: StepCounts, cols) -> None:
         """Run again the decode-only step just run, as many times as the strategy promises it would plan
         it (Strategy.decode_repeats), up to the next arrival or the first step a sequence finishes in:
-        the same records step by step, without building the plans or reading their chunks again."""
-        repeats = self.strategy.decode_repeats(plan)
+        the same records, step by step, without building the plans or reading their chunks again."""
+        strategy = self.strategy
+        repeats = strategy.decode_repeats(plan)
         if repeats < 1:
             return
         live = [seq for seq, n in zip(cols.seqs, cols.lengths) if n]
-        outputs = [len(q.token_ids) - q.prompt_len for q in live]
-        repeats = min(repeats, min([q.max_tokens - o for q, o in zip(live, outputs)]))
-        pending, clock, rec, runner, kv = self.pending, self.clock, self.rec, self.runner, self.strategy.kv
+        repeats = min(repeats, min([q.max_tokens - len(q.token_ids) + q.prompt_len for q in live]))
+        pending, clock, runner, kv = self.pending, self.clock, self.runner, strategy.kv
         arrival = pending[self.admitted].arrival_s if self.admitted < len(pending) else math.inf
         m, layout, padded_len, batch = len(live), plan.layout, plan.padded_len, len(plan.chunks)
-        # Each repeat: every context one token longer; an empty padded row's context stays.
+        # In the j-th repeat every decoding context is j tokens longer; an empty padded row's stays.
         span = max([s + n for s, n in zip(cols.starts, cols.lengths) if n])
         empty_span = max([s for s, n in zip(cols.starts, cols.lengths) if not n], default=0)
         pairs, read, padded = counts.attention_pairs, counts.kv_read_tokens, counts.padded_tokens
-        used, reserved, capacity = kv.used_tokens(), kv.reserved_tokens(), kv.capacity
-        budget = self.strategy.config.max_batch_tokens
+        start = clock.now()
         ends: list[float] = []
-        j = 0
-        while j < repeats:
-            start = clock.now()
-            if arrival <= start:  # the loop admits it before planning this step: the plan may change
-                break
-            j += 1
-            c = StepCounts("decode", m, padded, 0, m, m, pairs + j * m, read + j * m, max(span + j, empty_span))
-            runner.repeat(layout, padded_len, batch, c)
-            end = clock.now()
-            rec.step(plan, c, start_s=start, end_s=end, schedule_s=0.0, prepare_s=0.0, kv_used=used + j * m,
-                     kv_reserved=reserved, kv_capacity=capacity, token_budget=budget, preemptions=0)
-            ends.append(end)
-        if not j:
+        while len(ends) < repeats and arrival > clock.now():  # an arrival is admitted before planning
+            j = len(ends) + 1
+            runner.repeat(layout, padded_len, batch,
+                          StepCounts("decode", m, padded, 0, m, m, pairs + j * m, read + j * m, max(span + j, empty_span)))
+            ends.append(clock.now())
+        if not ends:
             return
+        j = len(ends)
+        reserved, new = kv.reserved_tokens(), strategy.repeated(plan, j)
+        reserved = [reserved] * j if new is None else list(accumulate(new, initial=reserved))[1:]
+        self.rec.repeated(live, start, ends, reserved, layout=layout, batch=batch, decodes=m, padded=padded,
+                          pairs=pairs, read=read, span=span, empty_span=empty_span, kv_used=kv.used_tokens(),
+                          kv_capacity=kv.capacity, token_budget=strategy.config.max_batch_tokens)
         token = runner.repeat_token
-        rec.tokens_repeated([q.seq_id for q in live], [o - 1 for o in outputs], ends)
         for q in live:
             q.num_computed += j
             q.token_ids.extend([token] * j)
         for q in live:
             if len(q.token_ids) - q.prompt_len >= q.max_tokens:
-                rec.finish(q, ends[-1])
-        self.strategy.step_done(plan)
+                self.rec.finish(q, ends[-1])
+        strategy.step_done(plan)
 
     def finish(self) -> Recorder:
         """The records, once every request is served and the strategy gave all its KV back."""

@@ -113,8 +113,15 @@ class Strategy(ABC):
 
         Asked (in simulation) right after step_done(plan) of a step that only decoded (padded rows aside)
         and finished nothing. The loop may then run up to that many steps without calling plan() or
-        step_done() for them, and calls step_done(plan) once after the last. 0 promises nothing."""
+        step_done() for them: it calls repeated(plan, n) once it ran n of them, then step_done(plan).
+        0 promises nothing."""
         return 0
+
+    def repeated(self, plan: StepPlan, steps: int) -> list[int] | None:
+        """The loop ran `steps` repeats of `plan` (decode_repeats) without asking: book what those plan()
+        calls would have booked (KV taken as tokens reach new blocks), in the same order. Returns the KV
+        slots each of them newly reserved, or None where none did (the default: nothing to book)."""
+        return None
 
     @abstractmethod
     def has_work(self) -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tokbench.engine.plan import StepPlan
+from tokbench.engine.repeated_steps import RepeatedRuns
 from tokbench.engine.sequence import Sequence
 from tokbench.engine.step_columns import StepColumns
 
@@ -69,28 +70,35 @@ class Recorder:
     token_indices: array = field(default_factory=lambda: array("q"))
     token_times: array = field(default_factory=lambda: array("d"))
     outputs: dict[int, list[int]] = field(default_factory=dict)
+    runs: RepeatedRuns = field(default_factory=RepeatedRuns)  # steps recorded as runs of repeats
 
     def step(self, plan: StepPlan, counts: StepCounts, *, start_s: float, end_s: float, schedule_s: float,
              prepare_s: float, kv_used: int, kv_reserved: int, kv_capacity: int, token_budget: int,
              preemptions: int) -> None:
         c = counts
         self.steps.append((
-            len(self.steps), start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
+            self.num_steps, start_s, end_s, end_s - start_s, schedule_s, prepare_s, c.kind, plan.layout,
             len(plan.chunks), c.real_tokens, c.padded_tokens, c.prefill_tokens, c.decode_tokens,
             token_budget, c.sampled_tokens, c.attention_pairs, kv_used, kv_reserved, kv_capacity,
             c.kv_read_tokens, preemptions, c.max_context_tokens,
         ))
 
-    def tokens_repeated(self, seq_ids: list[int], last_indices: list[int], times_s: list[float]) -> None:
-        """Steps that each gave every one of `seq_ids` one more token, at times_s, in that order (what
-        tokens_sampled once per step would record): sequence i's tokens count on from last_indices[i] + 1."""
-        steps, n = len(times_s), len(seq_ids)
-        ids = np.tile(np.asarray(seq_ids, dtype=np.int64), steps)
-        indices = (np.asarray(last_indices, dtype=np.int64)[None, :]
-                   + np.arange(1, steps + 1, dtype=np.int64)[:, None]).ravel()
+    def repeated(self, seqs: list[Sequence], start_s: float, ends: list[float], reserved: list[int],
+                 **run) -> None:
+        """Steps that repeat the last one, each giving every one of `seqs` (each decoding, in that order)
+        its next token: the j-th ends at ends[j] with kv_reserved[j] (RepeatedRuns.add says the rest)."""
+        self.runs.add(self.num_steps, start_s, ends, reserved, **run)
+        steps, n = len(ends), len(seqs)
+        ids = np.tile(np.asarray([q.seq_id for q in seqs], dtype=np.int64), steps)
+        last = np.asarray([len(q.token_ids) - q.prompt_len - 1 for q in seqs], dtype=np.int64)
+        indices = (last[None, :] + np.arange(1, steps + 1, dtype=np.int64)[:, None]).ravel()
         self.token_request_ids.frombytes(ids.tobytes())
         self.token_indices.frombytes(indices.tobytes())
-        self.token_times.frombytes(np.repeat(np.asarray(times_s, dtype=np.float64), n).tobytes())
+        self.token_times.frombytes(np.repeat(np.asarray(ends, dtype=np.float64), n).tobytes())
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.steps) + self.runs.num_steps
 
     def tokens_sampled(self, seqs: list[Sequence], time_s: float) -> None:
         """Each of `seqs` has just received its newest output token, at time_s (one bulk append)."""
@@ -110,7 +118,7 @@ class Recorder:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
-            "steps": pd.DataFrame(self.steps, columns=STEP_COLUMNS),
+            "steps": self._steps_table(),
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
             "tokens": pd.DataFrame({
@@ -119,3 +127,20 @@ class Recorder:
                 "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy(),
             }, columns=TOKEN_COLUMNS),
         }
+
+    def _steps_table(self) -> pd.DataFrame:
+        planned = pd.DataFrame(self.steps, columns=STEP_COLUMNS)
+        if not self.runs.num_steps:
+            return planned
+        repeated = self.runs.columns()
+        at_planned, at_repeated = planned["step"].to_numpy(), repeated["step"]
+        columns = {}
+        for name in STEP_COLUMNS:
+            ours = planned[name].to_numpy()
+            dtype = object if ours.dtype == object or repeated[name].dtype == object else np.result_type(
+                ours.dtype, repeated[name].dtype)
+            column = np.empty(self.num_steps, dtype=dtype)
+            column[at_planned] = ours
+            column[at_repeated] = repeated[name]
+            columns[name] = column
+        return pd.DataFrame(columns, columns=STEP_COLUMNS)
