@@ -11,6 +11,8 @@ import math
 from itertools import accumulate
 from typing import Callable
 
+import numpy as np
+
 from tokbench.engine.clock import Clock, VirtualClock
 from tokbench.engine.recorder import Recorder, StepCounts
 from tokbench.engine.sequence import Sequence
@@ -128,16 +130,18 @@ class Serving:
         span = max([s + n for s, n in zip(cols.starts, cols.lengths) if n])
         empty_span = max([s for s, n in zip(cols.starts, cols.lengths) if not n], default=0)
         pairs, read, padded = counts.attention_pairs, counts.kv_read_tokens, counts.padded_tokens
-        start = clock.now()
-        ends: list[float] = []
-        while len(ends) < repeats and arrival > clock.now():  # an arrival is admitted before planning
-            j = len(ends) + 1
-            runner.repeat(layout, padded_len, batch,
-                          StepCounts("decode", m, padded, 0, m, m, pairs + j * m, read + j * m, max(span + j, empty_span)))
-            ends.append(clock.now())
-        if not ends:
+        j = np.arange(1, repeats + 1, dtype=np.int64)
+        seconds = runner.repeat_seconds(layout, padded_len, batch, StepCounts(
+            "decode", m, padded, 0, m, m, pairs + j * m, read + j * m, np.maximum(span + j, empty_span)))
+        # The virtual clock's own additions, one after another (cumsum adds in order, as the clock does).
+        times = np.cumsum(np.concatenate([[clock.now()], seconds]))
+        # An arrival is admitted before the step that starts at or after it, and may change that plan.
+        steps = int(np.searchsorted(times[:-1], arrival, side="left"))
+        if not steps:
             return
-        j = len(ends)
+        start, ends = float(times[0]), times[1:steps + 1].tolist()
+        clock.sleep_until(ends[-1])
+        j = steps
         reserved, new = kv.reserved_tokens(), strategy.repeated(plan, j)
         reserved = [reserved] * j if new is None else list(accumulate(new, initial=reserved))[1:]
         self.rec.repeated(live, start, ends, reserved, layout=layout, batch=batch, decodes=m, padded=padded,

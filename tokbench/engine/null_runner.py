@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from tokbench.engine.clock import VirtualClock
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.plan import StepPlan
@@ -19,8 +21,8 @@ PLACEHOLDER_TOKEN = 0  # outputs have fixed lengths (ignore_eos), so the ids nev
 
 class NullRunner:
     """`shape_seconds(layout, padded_len, batch, counts)`, where given, is `step_seconds` of any plan of that
-    shape and those counts: with it (or with no time to keep) the loop may run repeated decode steps
-    without building their plans (`repeat`)."""
+    shape and those counts, element by element where they are arrays: with it (or with no time to keep)
+    the loop may run repeated decode steps without building their plans (`repeat_seconds`)."""
 
     repeat_token = PLACEHOLDER_TOKEN
 
@@ -29,12 +31,15 @@ class NullRunner:
         self.clock = clock
         self.step_seconds = step_seconds
         self.shape_seconds = shape_seconds
-        self.repeats = clock is None or step_seconds is None or shape_seconds is not None
+        # Only on its own virtual clock: a wall clock would have to see the repeated steps take their time.
+        self.repeats = clock is not None and (step_seconds is None or shape_seconds is not None)
 
-    def repeat(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> None:
-        """One step of a plan of this shape and these counts: only its time passes (its tokens are repeat_token)."""
-        if self.clock is not None and self.shape_seconds is not None:
-            self.clock.advance(self.shape_seconds(layout, padded_len, batch, counts))
+    def repeat_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> np.ndarray:
+        """Durations of steps of this shape whose counts are given as arrays, one element a step (their
+        tokens are all repeat_token): what step_seconds gives their plans, 0 where no time is kept."""
+        if self.clock is not None and self.step_seconds is not None:
+            return np.broadcast_to(self.shape_seconds(layout, padded_len, batch, counts), counts.attention_pairs.shape)
+        return np.zeros(len(counts.attention_pairs))
 
     def execute(self, plan: StepPlan, kv: KVCache) -> StepOutput:
         if self.clock is not None and self.step_seconds is not None:

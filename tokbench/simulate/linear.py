@@ -43,8 +43,8 @@ class LinearStepModel:
     def step_seconds(self, plan: StepPlan) -> float:
         return self._seconds(plan_features(plan))
 
-    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> float:
-        """step_seconds of a plan of that shape and those counts (the loop's repeated decode steps)."""
+    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts):
+        """step_seconds of a plan of that shape and those counts; an array of them where counts are arrays."""
         return self._seconds(counts_features(layout, padded_len, batch, counts))
 
     def _seconds(self, features: tuple) -> float:

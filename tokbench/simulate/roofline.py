@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
+
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.recorder import StepCounts
 from tokbench.errors import UserError
@@ -83,11 +85,13 @@ class RooflineModel:
         return cls(target, peaks, {**EFFICIENCY_DEFAULTS, **factors})
 
     def breakdown(self, c: StepCounts) -> dict[str, float]:
-        """Seconds of each term for one step (their sum is step_seconds)."""
+        """Seconds of each term for one step (their sum is step_seconds), or for many at once where
+        counts are arrays (repeated steps: the same operations element by element)."""
         k, computed = self._k, c.real_tokens + c.padded_tokens
+        top = max if isinstance(c.attention_pairs, int) else np.maximum
         return {
-            "linear": max(k["weights_s"], k["body_s"] * computed + k["head_s"] * c.sampled_tokens),
-            "attention": max(k["kv_s"] * (c.kv_read_tokens + c.real_tokens), k["pair_s"] * c.attention_pairs),
+            "linear": top(k["weights_s"], k["body_s"] * computed + k["head_s"] * c.sampled_tokens),
+            "attention": top(k["kv_s"] * (c.kv_read_tokens + c.real_tokens), k["pair_s"] * c.attention_pairs),
             "all_reduce": k["reduce_fixed_s"] + k["reduce_token_s"] * computed,
             "overhead": k["overhead_s"],
         }
@@ -95,8 +99,8 @@ class RooflineModel:
     def step_seconds(self, plan: StepPlan) -> float:
         return sum(self.breakdown(plan_counts(plan)).values())
 
-    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts) -> float:
-        """step_seconds of any plan with these counts (the loop's repeated decode steps)."""
+    def shape_seconds(self, layout: str, padded_len: int, batch: int, counts: StepCounts):
+        """step_seconds of any plan with these counts; an array of them where counts are arrays."""
         return sum(self.breakdown(counts).values())
 
     def parameters(self) -> dict:
