@@ -5,7 +5,10 @@ to prefill chunks (unfinished prefills first, then new arrivals, FCFS or shortes
 one packed forward. KV is paged and allocated on demand; a finished request's blocks return at
 once and the running list closes ranks. When blocks run out the newest running request is
 preempted (its KV dropped, recomputed later; nothing is lost). New requests are admitted only
-while free blocks stay above a watermark (paged_rules.py).
+while free blocks stay above a watermark (paged_rules.py), counting the footprint the `admission`
+knob names: the first chunk (optimistic, most concurrency, may thrash when prompts are long), the
+whole prompt (vLLM's block manager before its V1 engine), or the whole final length of every running
+request (no preemption ever, as TensorRT-LLM's guaranteed-no-evict capacity policy).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from tokbench.strategies.paged_rules import (WATERMARK, admits, check_fits_block
                                              take_decode_blocks, watermark_blocks)
 
 CHUNK_SIZE = Knob("chunk_size", int, 512, "Longest prefill chunk in one step.", minimum=1)
+ADMISSION = Knob("admission", str, "prompt", "Footprint a new request must fit in free KV blocks to be admitted: "
+                 "chunk (its first chunk), prompt (its whole prompt, allocated at once) or final (its prompt "
+                 "and max_tokens, with every running request's growth: never preempts).",
+                 choices=("chunk", "prompt", "final"))
 CHUNKED_PREFILL = Knob("chunked_prefill", bool, True, "Split prefills into chunks that fill the token budget "
                        "(false: a prefill runs whole, in one step).")
 
@@ -34,6 +41,7 @@ class TokenMaxxing(Strategy):
     knob_specs = (
         CHUNK_SIZE,
         WATERMARK,
+        ADMISSION,
         Knob("order", str, "fcfs", "Admission order: fcfs, or sjf (shortest prompt first).", choices=("fcfs", "sjf")),
         CHUNKED_PREFILL,
     )
@@ -128,13 +136,25 @@ class TokenMaxxing(Strategy):
         return whole if alone else 0
 
     def _admit(self, chunks: list[SeqChunk], budget: int) -> None:
+        admission = self.knob("admission")
+        growth = None  # blocks the running requests will still take, for admission=final
         while self.waiting and budget > 0 and len(self.running) < self.config.max_num_seqs:
             seq = self.waiting[0]
             n = self._tokens_now(seq, budget, chunks)
-            if not n or not admits(self.kv, seq, n, bool(self.running), self.keep_free):
+            if not n:
                 break
-            if not self.kv.allocate(seq, n):
+            if admission == "final":
+                if growth is None:
+                    growth = sum(self.kv.blocks_needed(s, s.final_len) for s in self.running)
+                if self.running and self.kv.num_free_blocks - growth < self.kv.blocks_needed(seq, seq.final_len):
+                    break
+            footprint = seq.num_tokens if admission == "prompt" else n
+            if not admits(self.kv, seq, footprint, bool(self.running), self.keep_free):
                 break
+            if not self.kv.allocate(seq, max(footprint, n)):
+                break
+            if growth is not None:
+                growth += self.kv.blocks_needed(seq, seq.final_len)
             self.waiting.popleft()
             self.running.append(seq)
             chunks.append(SeqChunk(seq, 0, n))

@@ -95,6 +95,11 @@ def _recompute(doc, req, steps, tok) -> dict:
     s["peak_kv_reserved_tokens"] = reserved.max()
     s["peak_kv_memory_bytes"] = reserved.max() * cost["kv_bytes_per_token"]
     s["preemptions"] = steps["preemptions"].sum()
+    # Each request computes KV for its prompt and all its outputs but the last; anything beyond was
+    # computed again after a preemption dropped it.
+    minimal = sum(r.prompt_len + r.output_len - 1 for r in req.itertuples())
+    s["recomputed_tokens"] = steps["real_tokens"].sum() - minimal
+    s["recompute_share"] = s["recomputed_tokens"] / steps["real_tokens"].sum()
     s["num_steps"] = len(steps)
     s["mean_batch_size"] = steps["batch_size"].mean()
     s["scheduler_overhead"] = (steps["schedule_s"].sum() + steps["prepare_s"].sum()) / (steps["schedule_s"].sum() + w.sum())

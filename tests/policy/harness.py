@@ -64,6 +64,8 @@ class Planned:
     # Each preemption while planning: (victim, the running sequences not yet given KV in this step,
     # victim included, at that moment).
     preemptions: list[tuple[int, list[int]]]
+    # Paged KV only: per scheduled sequence, blocks it still lacks to hold all its known tokens.
+    unheld_blocks_after: dict[int, int] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[int]:
@@ -130,9 +132,11 @@ class Watched:
             return None
         preempted = [i for i, s in self.seen.items() if s.num_preemptions > preemptions[i]]
         chunks = [ChunkState(_state(c.seq), c.start, c.length, c.is_prefill, c.is_decode, c.samples) for c in plan.chunks]
-        free = self.inner.kv.num_free_blocks if self.inner.kv_layout == "paged" else None
+        paged = self.inner.kv_layout == "paged"
+        free = self.inner.kv.num_free_blocks if paged else None
+        unheld = {c.seq.seq_id: self.inner.kv.blocks_needed(c.seq, c.seq.num_tokens) for c in plan.chunks} if paged else {}
         self.planned.append(Planned(chunks, plan.layout, plan.padded_len, before, _queues(self.inner), free,
-                                    preempted, self.preemptions))
+                                    preempted, self.preemptions, unheld))
         return plan
 
 

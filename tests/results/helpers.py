@@ -78,7 +78,7 @@ def synthetic_results(out: Path, summaries: dict[str, dict | list[dict]]) -> Pat
         runs.append({"name": name, "backend": "tokbench", "strategy": name, "summary": summary, "rounds": rounds,
                      "intervals": {k: e.to_dict() for k, e in intervals.items()}})
     tables = {
-        "requests": [pd.DataFrame([[0, 0.0, 0.0, 0.1, 0.2, 4, 2, 0, name]], columns=[*REQUEST_COLUMNS, "run"])
+        "requests": [pd.DataFrame([[0, 0.0, 0.0, 0.1, 0.2, 4, 2, 0, 0, name]], columns=[*REQUEST_COLUMNS, "run"])
                      for name in summaries],
         "steps": [pd.DataFrame(columns=[*STEP_COLUMNS, "run"])],
         "tokens": [pd.DataFrame(columns=[*TOKEN_COLUMNS, "run"])],

@@ -15,6 +15,7 @@ from rich.table import Table
 from tokbench.metrics.intervals import Estimate, format_ratio
 from tokbench.report.ablation import ablation_table, attribution, ladder
 from tokbench.report.evidence import Measured, baseline_of, ratio_between, throughput_verdicts
+from tokbench.metrics.thrash import THRASH_METRICS, thrash_advice
 from tokbench.report.terminal import console_for_tables, print_table
 
 # (label, summary key, format): "n" number, "n2" two decimals, "pct" a fraction shown as %, "int" a count
@@ -37,6 +38,7 @@ SUMMARY_ROWS = [
     ("token budget util", "token_budget_utilization", "pct"),
     ("mean batch", "mean_batch_size", "n"),
     ("preemptions", "preemptions", "int"),
+    ("recomputed", "recompute_share", "pct"),
     ("MBU", "mbu", "pct"),
     ("MFU", "mfu", "pct"),
 ]
@@ -82,6 +84,9 @@ def print_summary(runs: list[dict], title: str = "tokbench run: summary") -> Non
     console.print(table)
     for line in throughput_verdicts(measured):
         console.print(line, soft_wrap=True)
+    for m in measured:
+        if advice := thrash_advice(m.label, m.medians(THRASH_METRICS)):
+            console.print(f"[yellow]warning:[/] {advice}", soft_wrap=True)
     steps = ladder(measured)
     if steps:
         print_table(ablation_table(steps), "ablation: each step ÷ the one before (95% interval)", console)

@@ -133,6 +133,7 @@ class Strategy(ABC):
     def preempt(self, seq: Sequence) -> None:
         """Recompute-style preemption: drop the KV; the sequence restarts from its tokens so far."""
         self.kv.free(seq)
+        seq.num_recomputed += seq.num_computed
         seq.num_computed = 0
         seq.num_preemptions += 1
         self.num_preemptions += 1

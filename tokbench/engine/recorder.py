@@ -22,7 +22,7 @@ STEP_COLUMNS = [
 ]
 REQUEST_COLUMNS = [
     "request_id", "arrival_s", "first_scheduled_s", "first_token_s", "finish_s", "prompt_len",
-    "output_len", "preemptions",
+    "output_len", "preemptions", "recomputed_tokens",
 ]
 TOKEN_COLUMNS = ["request_id", "index", "time_s"]
 
@@ -113,7 +113,8 @@ class Recorder:
     def finish(self, seq: Sequence, finish_s: float) -> None:
         r = seq.request
         self.requests.append((r.request_id, r.arrival_s, seq.first_scheduled_s, seq.first_token_s, finish_s,
-                              r.prompt_len, seq.num_output, seq.num_preemptions))
+                              r.prompt_len, seq.num_output, seq.num_preemptions,
+                              seq.num_recomputed))
         self.outputs[r.request_id] = seq.output_ids
 
     def tables(self) -> dict[str, pd.DataFrame]:

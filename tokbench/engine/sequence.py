@@ -10,13 +10,14 @@ class Sequence:
     # the runner and the recorder read them for every running sequence on every step, and a
     # property chain down to len(request.prompt_token_ids) cost more than the step's other work.
     __slots__ = ("_request", "seq_id", "prompt_len", "max_tokens", "token_ids", "num_computed", "num_preemptions",
-                 "first_scheduled_s", "first_token_s")
+                 "num_recomputed", "first_scheduled_s", "first_token_s")
 
     def __init__(self, request: Request):
         self.request = request
         self.token_ids: list[int] = list(request.prompt_token_ids)
         self.num_computed = 0  # leading tokens whose KV is in the cache
         self.num_preemptions = 0
+        self.num_recomputed = 0  # tokens whose KV a preemption dropped: computed again later
         self.first_scheduled_s: float | None = None
         self.first_token_s: float | None = None
 

@@ -105,6 +105,11 @@ def summarize(requests: pd.DataFrame, steps: pd.DataFrame, tokens: pd.DataFrame,
     s["peak_kv_reserved_tokens"] = int(steps["kv_reserved_tokens"].max()) if len(steps) else 0
     s["peak_kv_memory_bytes"] = s["peak_kv_reserved_tokens"] * cost.kv_bytes_per_token
     s["preemptions"] = int(steps["preemptions"].sum())
+    # KV a preemption dropped is computed again: that share of the computed tokens is waste (thrash.py).
+    # Unknown (null) where the requests table does not count it (peers, results older than the column).
+    recomputed = requests["recomputed_tokens"] if "recomputed_tokens" in requests else pd.Series([np.nan])
+    s["recomputed_tokens"] = float(recomputed.sum()) if recomputed.notna().all() else float("nan")
+    s["recompute_share"] = _ratio(s["recomputed_tokens"], steps["real_tokens"].sum())
     s["num_steps"] = len(steps)
     s["mean_batch_size"] = float(steps["batch_size"].mean()) if len(steps) else float("nan")
     # Host time with the device idle: planning, then building the step's inputs (steps are synchronous).

@@ -21,7 +21,7 @@ from tokbench.metrics.summary import SLO, summarize
 STEP_METRICS = (
     "prefill_throughput", "decode_throughput", "padding_ratio", "token_budget_utilization", "kv_fragmentation",
     "kv_utilization", "peak_kv_reserved_tokens", "peak_kv_memory_bytes", "num_steps", "mean_batch_size",
-    "scheduler_overhead", "mbu", "mfu",
+    "scheduler_overhead", "mbu", "mfu", "recomputed_tokens", "recompute_share",
 )
 NOT_MEASURED_REASON = "the peer engine does not expose its steps to tokbench"
 
@@ -49,11 +49,12 @@ def peer_tables(records: list[PeerRequest]) -> dict[str, pd.DataFrame]:
     """The request and token tables tokbench's own recorder writes, and an empty step table."""
     requests = pd.DataFrame(
         [(r.request_id, r.arrival_s, r.first_scheduled_s, r.token_times[0] if r.token_times else math.nan,
-          r.finish_s, r.prompt_len, len(r.output_ids), r.preemptions) for r in records],
+          r.finish_s, r.prompt_len, len(r.output_ids), r.preemptions, None) for r in records],
         columns=REQUEST_COLUMNS,
     ).sort_values("request_id", ignore_index=True)
     requests["first_scheduled_s"] = requests["first_scheduled_s"].astype(float)
     requests["preemptions"] = requests["preemptions"].astype("Int64")
+    requests["recomputed_tokens"] = requests["recomputed_tokens"].astype(float)  # no peer reports it
     tokens = pd.DataFrame([(r.request_id, i, t) for r in records for i, t in enumerate(r.token_times)],
                           columns=TOKEN_COLUMNS)
     steps = pd.DataFrame({c: pd.Series(dtype="float64") for c in STEP_COLUMNS})

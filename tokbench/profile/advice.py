@@ -147,9 +147,11 @@ def overcommit(profile: dict) -> str | None:
     why = "every request is queued at t=0" if profile["arrivals"] is None else "the concurrency estimate's peak"
     return (
         f"with --max-num-seqs {kv['max_num_seqs']}{default}, up to {kv['in_flight']:,} requests run at once ({why}) and "
-        f"their KV grows to {kv['overcommit']:.1f}x the budget (> {OVERCOMMIT_LIMIT:g}x): a paged strategy "
-        f"(tokenmaxxing) must preempt and recompute prompts; keep --max-num-seqs at "
-        f"{max(1, kv['paged_sequences']['mean'])} or below (what fits at the mean length), or raise --kv-budget-tokens"
+        f"their KV grows to {kv['overcommit']:.1f}x the budget (> {OVERCOMMIT_LIMIT:g}x): tokenmaxxing admits a "
+        f"request only while its whole prompt fits (its admission knob), so about "
+        f"{max(1, kv['paged_sequences']['mean'])} run at once (what fits at the mean length) and the rest queue; "
+        "with --knob admission=chunk it would admit them all and preempt and recompute prompts as they grow. "
+        "Raise --kv-budget-tokens to serve more at once"
     )
 
 

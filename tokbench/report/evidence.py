@@ -35,6 +35,9 @@ class Measured:
     def estimate(self, metric: str) -> Estimate:
         return estimate([r.get(metric) for r in self.rounds])
 
+    def medians(self, metrics: tuple[str, ...]) -> dict[str, float]:
+        return {m: self.estimate(m).median for m in metrics}
+
     @property
     def n(self) -> int:
         return len(self.rounds)

@@ -8,6 +8,7 @@ every round, and are stated as facts.
 from __future__ import annotations
 
 from tokbench.metrics.intervals import ratio_verdict
+from tokbench.metrics.thrash import THRASH_METRICS, thrash_advice
 from tokbench.report.collect import LabelledRun
 from tokbench.report.evidence import SINGLE_ROUND, Measured, baseline_of, leader, ratio_between, throughput_verdicts
 
@@ -71,6 +72,7 @@ def _schedule_facts(ms: list[Measured]) -> list[str]:
     if preempted:
         out.append("Preemptions (median per round): "
                    + ", ".join(f"{r.label} {_value(r, 'preemptions'):,.0f}" for r in preempted) + ".")
+    out += [advice for r in ms if (advice := thrash_advice(r.label, r.medians(THRASH_METRICS)))]
     return out
 
 

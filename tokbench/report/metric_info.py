@@ -33,6 +33,8 @@ _KNOWN: dict[str, MetricInfo] = {
     "mbu": MetricInfo("MBU", "%", HIGHER),
     "mfu": MetricInfo("MFU", "%", HIGHER),
     "preemptions": MetricInfo("preemptions", "", LOWER),
+    "recomputed_tokens": MetricInfo("tokens recomputed after preemption", "", LOWER),
+    "recompute_share": MetricInfo("recomputed share of computed tokens", "%", LOWER),
     "peak_kv_reserved_tokens": MetricInfo("peak KV reserved", "tokens", LOWER),
     "peak_kv_memory_bytes": MetricInfo("peak KV memory", "bytes", LOWER),
     "mean_batch_size": MetricInfo("mean batch size", "", NEUTRAL),

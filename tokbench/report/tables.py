@@ -19,7 +19,7 @@ SUMMARY_NOTE = ("With several rounds a figure is the median over rounds ± the h
 ABLATION_NOTE = ("Each step against the step above it (×: this step ÷ the one before, round by round, with its 95% "
                  "interval); below 1 is lower, which for latencies and KV is better.")
 HEADLINE = ("output_throughput", "total_token_throughput", "request_throughput", "median_ttft_ms", "p99_ttft_ms",
-            "median_tpot_ms", "p99_itl_ms", "padding_ratio", "kv_fragmentation", "preemptions")
+            "median_tpot_ms", "p99_itl_ms", "padding_ratio", "kv_fragmentation", "preemptions", "recompute_share")
 
 
 @dataclass(frozen=True)
