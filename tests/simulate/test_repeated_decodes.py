@@ -45,7 +45,7 @@ class CountingRunner(NullRunner):
 
 def _serve(name, config, requests, cost_model, repeat):
     cls = resolve(name)
-    if "order" in config.knobs or "chunked_prefill" in config.knobs:
+    if {"order", "chunked_prefill", "admission"} & set(config.knobs):
         config = replace(config, knobs={k: v for k, v in config.knobs.items()
                                         if k in {s.name for s in cls.knob_specs}})
     clock = VirtualClock()
@@ -61,6 +61,8 @@ CASES = {
     "online-tight": (TIGHT, _online, LINEAR),
     "sjf-whole-prefills": (replace(TIGHT, knobs={**TIGHT.knobs, "order": "sjf", "chunked_prefill": False}),
                            _online, ROOFLINE),
+    "chunk-admission": (replace(TIGHT, knobs={**TIGHT.knobs, "admission": "chunk"}), _offline, LINEAR),
+    "final-admission": (replace(TIGHT, knobs={**TIGHT.knobs, "admission": "final"}), _online, LINEAR),
 }
 
 
