@@ -84,29 +84,40 @@ class TokenMaxxing(Strategy):
 
     def plan(self, now: float) -> StepPlan | None:
         budget = self.config.max_batch_tokens
+        running = self.running
         chunks: list[SeqChunk] = []
-        scheduled: set[int] = set()
-        # Decodes first, then unfinished prefills; both oldest first.
-        for want_decode in (True, False):
-            i = 0
-            while i < len(self.running) and budget > 0:
-                seq = self.running[i]
-                if seq.seq_id in scheduled or (seq.num_uncomputed == 1) != want_decode:
-                    i += 1
-                    continue
-                n = self._tokens_now(seq, budget, chunks)
-                if not n:
-                    i += 1
-                elif make_room(self, seq, seq.num_computed + n, self.running, self.waiting, scheduled):
-                    chunks.append(SeqChunk(seq, seq.num_computed, n))
-                    scheduled.add(seq.seq_id)
-                    budget -= n
-                    i += 1
-                # else seq was preempted and left `running`: index i already holds the next one
+        # Decodes first (one token each), then unfinished prefills; both oldest first. A preemption
+        # takes a sequence at or after index i out of `running`: i then holds the next one.
+        i = 0
+        while i < len(running) and budget > 0:
+            seq = running[i]
+            computed = seq.num_computed
+            if len(seq.token_ids) - computed != 1:
+                i += 1
+            elif self._room(seq, computed + 1, chunks):
+                chunks.append(SeqChunk(seq, computed, 1))
+                budget -= 1
+                i += 1
+        i = 0
+        while i < len(running) and budget > 0:
+            seq = running[i]
+            n = 0 if seq.num_uncomputed == 1 else self._tokens_now(seq, budget, chunks)  # decodes are done
+            if not n:
+                i += 1
+            elif self._room(seq, seq.num_computed + n, chunks):
+                chunks.append(SeqChunk(seq, seq.num_computed, n))
+                budget -= n
+                i += 1
         self._admit(chunks, budget)
         if not chunks:
             return None
         return StepPlan(tuple(chunks), "packed")
+
+    def _room(self, seq: Sequence, num_tokens: int, chunks: list[SeqChunk]) -> bool:
+        """make_room for `seq`, the sequences of `chunks` protected; most often its blocks are there already
+        (allocate returns at once), and the protected set is only built when they are not."""
+        return self.kv.allocate(seq, num_tokens) or make_room(self, seq, num_tokens, self.running, self.waiting,
+                                                              {c.seq.seq_id for c in chunks})
 
     def step_done(self, plan: StepPlan) -> None:
         done = [s for s in self.running if s.finished]
