@@ -89,17 +89,19 @@ class TokenMaxxing(Strategy):
         # Decodes first (one token each), then unfinished prefills; both oldest first. A preemption
         # takes a sequence at or after index i out of `running`: i then holds the next one.
         i = 0
+        prefills = False
         while i < len(running) and budget > 0:
             seq = running[i]
             computed = seq.num_computed
             if len(seq.token_ids) - computed != 1:
+                prefills = True
                 i += 1
             elif self._room(seq, computed + 1, chunks):
                 chunks.append(SeqChunk(seq, computed, 1))
                 budget -= 1
                 i += 1
         i = 0
-        while i < len(running) and budget > 0:
+        while prefills and i < len(running) and budget > 0:
             seq = running[i]
             n = 0 if seq.num_uncomputed == 1 else self._tokens_now(seq, budget, chunks)  # decodes are done
             if not n:

@@ -93,18 +93,19 @@ class Serving:
                      kv_reserved=kv.reserved_tokens(), kv_capacity=kv.capacity,
                      token_budget=strategy.config.max_batch_tokens,
                      preemptions=strategy.num_preemptions - preempted_before)
-            sampled = []
+            sampled, finished = [], []
             for seq, n, token in zip(seqs, lengths, out.tokens):
                 seq.num_computed += n
                 if token is not None:
                     seq.token_ids.append(token)
                     sampled.append(seq)
+                    if seq.first_token_s is None:
+                        seq.first_token_s = end
+                    if len(seq.token_ids) - seq.prompt_len >= seq.max_tokens:
+                        finished.append(seq)
             rec.tokens_sampled(sampled, end)
-            for seq in sampled:
-                if seq.first_token_s is None:
-                    seq.first_token_s = end
-                if len(seq.token_ids) - seq.prompt_len >= seq.max_tokens:
-                    rec.finish(seq, end)
+            for seq in finished:
+                rec.finish(seq, end)
         strategy.step_done(plan)
         if (self.repeat_decodes and self.closed and not counts.prefill_tokens and counts.decode_tokens
                 and len(rec.requests) == finished_before):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from tokbench.engine.sequence import Sequence
@@ -35,6 +36,9 @@ class SeqChunk(NamedTuple):
         return self.length > 0 and not self.is_decode
 
 
+_length = itemgetter(2)  # SeqChunk.length
+
+
 @dataclass(frozen=True)
 class StepPlan:
     chunks: tuple[SeqChunk, ...]
@@ -45,9 +49,10 @@ class StepPlan:
     def __post_init__(self) -> None:
         if not self.chunks:
             raise ValueError("a StepPlan needs at least one chunk")
-        if self.layout == "padded" and self.padded_len < max(c.length for c in self.chunks):
+        lengths = map(_length, self.chunks)  # checked for every step: no Python loop over the chunks
+        if self.layout == "padded" and self.padded_len < max(lengths):
             raise ValueError("padded_len is shorter than a chunk")
-        if self.layout == "packed" and any(c.length == 0 for c in self.chunks):
+        if self.layout == "packed" and 0 in lengths:
             raise ValueError("a packed plan cannot carry empty rows")
 
     @property
