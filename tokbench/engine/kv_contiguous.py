@@ -22,9 +22,10 @@ class ContiguousKV(ContiguousKVCache):
         super().__init__(capacity)
         self._free: list[tuple[int, int]] = [(0, capacity)]  # (start, length), sorted by start
         self._runs: dict[int, tuple[int, int]] = {}  # seq_id -> (base, length)
+        self._reserved = 0  # sum of the runs' lengths (read every step)
 
     def reserved_tokens(self) -> int:
-        return sum(length for _, length in self._runs.values())
+        return self._reserved
 
     def free_tokens(self) -> int:
         return sum(length for _, length in self._free)
@@ -70,6 +71,7 @@ class ContiguousKV(ContiguousKVCache):
 
     def free(self, seq: Sequence) -> None:
         base, length = self._runs.pop(seq.seq_id)
+        self._reserved -= length
         del self._holders[seq.seq_id]
         i = bisect.bisect(self._free, (base, length))
         self._free.insert(i, (base, length))
@@ -79,6 +81,7 @@ class ContiguousKV(ContiguousKVCache):
         if seq.seq_id in self._runs:
             raise ValueError(f"sequence {seq.seq_id} already holds a reservation")
         self._runs[seq.seq_id] = (base, length)
+        self._reserved += length
         self._holders[seq.seq_id] = seq
 
     def _take(self, length: int) -> int | None:

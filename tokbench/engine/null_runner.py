@@ -38,7 +38,8 @@ class NullRunner:
         """Durations of steps of this shape whose counts are given as arrays, one element a step (their
         tokens are all repeat_token): what step_seconds gives their plans, 0 where no time is kept."""
         if self.clock is not None and self.step_seconds is not None:
-            return np.broadcast_to(self.shape_seconds(layout, padded_len, batch, counts), counts.attention_pairs.shape)
+            seconds = self.shape_seconds(layout, padded_len, batch, counts)
+            return seconds if np.ndim(seconds) else np.full(len(counts.attention_pairs), seconds)
         return np.zeros(len(counts.attention_pairs))
 
     def execute(self, plan: StepPlan, kv: KVCache) -> StepOutput:
