@@ -145,7 +145,7 @@ class Serving:
         j = steps
         reserved, new = kv.reserved_tokens(), strategy.repeated(plan, j)
         reserved = [reserved] * j if new is None else list(accumulate(new, initial=reserved))[1:]
-        self.rec.repeated(live, start, ends, reserved, layout=layout, batch=batch, decodes=m, padded=padded,
+        self.rec.repeated(live, start, ends, reserved, layout=layout, batch=batch, padded=padded,
                           pairs=pairs, read=read, span=span, empty_span=empty_span, kv_used=kv.used_tokens(),
                           kv_capacity=kv.capacity, token_budget=strategy.config.max_batch_tokens)
         token = runner.repeat_token

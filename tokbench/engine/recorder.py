@@ -44,6 +44,15 @@ class StepCounts(NamedTuple):
 
     @staticmethod
     def of(cols: StepColumns) -> "StepCounts":
+        """The counts of `cols`; the loop's and the cost model's reads of one step's columns count once."""
+        if _memo[0] is cols:
+            return _memo[1]
+        counts = StepCounts._count(cols)
+        _memo[0], _memo[1] = cols, counts
+        return counts
+
+    @staticmethod
+    def _count(cols: StepColumns) -> "StepCounts":
         plan, seqs, starts, lens, samples = cols.plan, cols.seqs, cols.starts, cols.lengths, cols.samples
         real = cols.real_tokens
         # SeqChunk.is_decode: one token past the prompt that yields the next token.
@@ -59,6 +68,9 @@ class StepCounts(NamedTuple):
         padded = len(lens) * plan.padded_len - real if plan.layout == "padded" else 0
         kind = "mixed" if prefill and decode else ("prefill" if prefill else "decode")
         return StepCounts(kind, real, padded, prefill, decode, sum(samples), pairs, read, longest)
+
+
+_memo: list = [None, None]  # the columns counted last (held, so never another's by id) and their counts
 
 
 @dataclass
@@ -87,14 +99,9 @@ class Recorder:
                  **run) -> None:
         """Steps that repeat the last one, each giving every one of `seqs` (each decoding, in that order)
         its next token: the j-th ends at ends[j] with kv_reserved[j] (RepeatedRuns.add says the rest)."""
-        self.runs.add(self.num_steps, start_s, ends, reserved, **run)
-        steps, n = len(ends), len(seqs)
-        ids = np.tile(np.asarray([q.seq_id for q in seqs], dtype=np.int64), steps)
-        last = np.asarray([len(q.token_ids) - q.prompt_len - 1 for q in seqs], dtype=np.int64)
-        indices = (last[None, :] + np.arange(1, steps + 1, dtype=np.int64)[:, None]).ravel()
-        self.token_request_ids.frombytes(ids.tobytes())
-        self.token_indices.frombytes(indices.tobytes())
-        self.token_times.frombytes(np.repeat(np.asarray(ends, dtype=np.float64), n).tobytes())
+        self.runs.add(self.num_steps, start_s, ends, reserved, tokens_before=len(self.token_times),
+                      seq_ids=[q.seq_id for q in seqs], last_indices=[len(q.token_ids) - q.prompt_len - 1 for q in seqs],
+                      **run)
 
     @property
     def num_steps(self) -> int:
@@ -108,7 +115,7 @@ class Recorder:
 
     @property
     def num_tokens(self) -> int:
-        return len(self.token_times)
+        return len(self.token_times) + self.runs.num_tokens
 
     def finish(self, seq: Sequence, finish_s: float) -> None:
         r = seq.request
@@ -122,11 +129,7 @@ class Recorder:
             "steps": self._steps_table(),
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
-            "tokens": pd.DataFrame({
-                "request_id": np.frombuffer(self.token_request_ids, dtype=np.int64).copy(),
-                "index": np.frombuffer(self.token_indices, dtype=np.int64).copy(),
-                "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy(),
-            }, columns=TOKEN_COLUMNS),
+            "tokens": pd.DataFrame(self._token_columns(), columns=TOKEN_COLUMNS),
         }
 
     def _steps_table(self) -> pd.DataFrame:
@@ -145,3 +148,10 @@ class Recorder:
             column[at_repeated] = repeated[name]
             columns[name] = column
         return pd.DataFrame(columns, columns=STEP_COLUMNS)
+
+    def _token_columns(self) -> dict[str, np.ndarray]:
+        if self.runs.num_tokens:
+            return self.runs.tokens(self.token_request_ids, self.token_indices, self.token_times)
+        return {"request_id": np.frombuffer(self.token_request_ids, dtype=np.int64).copy(),
+                "index": np.frombuffer(self.token_indices, dtype=np.int64).copy(),
+                "time_s": np.frombuffer(self.token_times, dtype=np.float64).copy()}

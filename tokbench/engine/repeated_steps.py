@@ -19,27 +19,35 @@ class RepeatedRuns:
     runs: list[tuple] = field(default_factory=list)
     ends: array = field(default_factory=lambda: array("d"))  # every repeated step's end_s, in step order
     reserved: array = field(default_factory=lambda: array("q"))  # and its kv_reserved_tokens
+    seq_ids: array = field(default_factory=lambda: array("q"))  # each run's decoding sequences, in row order
+    last_indices: array = field(default_factory=lambda: array("q"))  # and their last output index before it
     num_steps: int = 0
+    num_tokens: int = 0
 
-    def add(self, first_step: int, start_s: float, ends: list[float], reserved: list[int], *, layout: str,
-            batch: int, decodes: int, padded: int, pairs: int, read: int, span: int, empty_span: int,
-            kv_used: int, kv_capacity: int, token_budget: int) -> None:
+    def add(self, first_step: int, start_s: float, ends: list[float], reserved: list[int], *, tokens_before: int,
+            seq_ids: list[int], last_indices: list[int], layout: str, batch: int, padded: int, pairs: int,
+            read: int, span: int, empty_span: int, kv_used: int, kv_capacity: int, token_budget: int) -> None:
         """Steps first_step, first_step + 1, ... (one per entry of `ends`), the first starting at start_s.
 
-        They repeat a step of `batch` rows, `decodes` of them decoding: in the j-th (from 1) every
+        They repeat a step of `batch` rows, len(seq_ids) of them decoding: in the j-th (from 1) every
         decoding row's context is j tokens longer than in that step, whose attention pairs, KV read,
         longest decoding context (span) and longest empty padded row (empty_span) are given, and
-        `kv_used` grows by `decodes` a step from the value recorded for that step."""
-        self.runs.append((first_step, len(ends), start_s, layout, batch, decodes, padded, pairs, read, span,
-                          empty_span, kv_used, kv_capacity, token_budget))
+        `kv_used` grows by one a decoding row a step from the value recorded for that step. Each step
+        gives sequence seq_ids[i] its output token last_indices[i] + j; they come after the first
+        `tokens_before` tokens recorded one step at a time (Recorder.tokens_sampled)."""
+        self.runs.append((first_step, len(ends), start_s, layout, batch, len(seq_ids), padded, pairs, read, span,
+                          empty_span, kv_used, kv_capacity, token_budget, tokens_before))
         self.ends.extend(ends)
         self.reserved.extend(reserved)
+        self.seq_ids.extend(seq_ids)
+        self.last_indices.extend(last_indices)
         self.num_steps += len(ends)
+        self.num_tokens += len(ends) * len(seq_ids)
 
     def columns(self) -> dict[str, np.ndarray]:
         """The steps-table columns of every repeated step, in step order."""
         (first, steps, start, layout, batch, decodes, padded, pairs, read, span, empty_span, used, capacity,
-         budget) = zip(*self.runs)
+         budget, _) = zip(*self.runs)
         steps = np.asarray(steps, dtype=np.int64)
         run_of = np.repeat(np.arange(len(steps)), steps)
         offsets = np.cumsum(steps) - steps
@@ -62,3 +70,29 @@ class RepeatedRuns:
             "kv_capacity_tokens": per_step(capacity), "kv_read_tokens": per_step(read) + j * m,
             "preemptions": zeros, "max_context_tokens": np.maximum(per_step(span) + j, per_step(empty_span)),
         }
+
+    def tokens(self, ids: array, indices: array, times: array) -> dict[str, np.ndarray]:
+        """The tokens table's columns: the tokens recorded one step at a time (ids, indices, times)
+        with every run's tokens in their place."""
+        steps = np.asarray([r[1] for r in self.runs], dtype=np.int64)
+        rows = np.asarray([r[5] for r in self.runs], dtype=np.int64)
+        before = np.asarray([r[14] for r in self.runs], dtype=np.int64)
+        sizes = steps * rows
+        first_token = np.cumsum(sizes) - sizes  # each run's first token among the runs' tokens
+        run_of = np.repeat(np.arange(len(sizes)), sizes)
+        offset = np.arange(self.num_tokens, dtype=np.int64) - first_token[run_of]
+        j, i = offset // rows[run_of], offset % rows[run_of]  # step (from 0) and row of each token
+        seq_at = (np.cumsum(rows) - rows)[run_of] + i
+        end_at = (np.cumsum(steps) - steps)[run_of] + j
+        run_columns = (np.frombuffer(self.seq_ids, dtype=np.int64)[seq_at],
+                       np.frombuffer(self.last_indices, dtype=np.int64)[seq_at] + j + 1,
+                       np.frombuffer(self.ends, dtype=np.float64)[end_at])
+        in_run = np.zeros(len(times) + self.num_tokens, dtype=bool)
+        in_run[(before + first_token)[run_of] + offset] = True
+        out = []
+        for ours, theirs, dtype in zip((ids, indices, times), run_columns, (np.int64, np.int64, np.float64)):
+            column = np.empty(len(in_run), dtype=dtype)
+            column[~in_run] = np.frombuffer(ours, dtype=dtype)
+            column[in_run] = theirs
+            out.append(column)
+        return dict(zip(("request_id", "index", "time_s"), out))
