@@ -15,6 +15,7 @@ from tokbench.engine.kv_base import KVCache
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.recorder import StepCounts
 from tokbench.engine.runner_types import StepOutput
+from tokbench.engine.step_columns import columns
 
 PLACEHOLDER_TOKEN = 0  # outputs have fixed lengths (ignore_eos), so the ids never matter
 
@@ -45,4 +46,4 @@ class NullRunner:
     def execute(self, plan: StepPlan, kv: KVCache) -> StepOutput:
         if self.clock is not None and self.step_seconds is not None:
             self.clock.advance(self.step_seconds(plan))
-        return StepOutput(tokens=[PLACEHOLDER_TOKEN if c.samples else None for c in plan.chunks])
+        return StepOutput(tokens=[PLACEHOLDER_TOKEN if f else None for f in columns(plan).samples])
