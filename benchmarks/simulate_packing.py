@@ -14,7 +14,7 @@ import argparse
 from tokbench.benchmark.config import ModelSettings, RunConfig, WorkloadSettings
 from tokbench.simulate import roofline_for, simulate_benchmark
 
-FIELD_CLAIM = 2.08  # packing over padded batching on an H100, as the field states it (issue 16)
+FIELD_CLAIM = 2.08  # packing over padded batching on an H100, as packing backends report it
 VARIANTS = {"defaults": {}, "no step overhead": {"step_overhead_s": 0.0}, "2 ms step overhead": {"step_overhead_s": 2e-3},
             "flops efficiency 0.4": {"flops_efficiency": 0.4}, "bandwidth efficiency 0.6": {"bandwidth_efficiency": 0.6}}
 
