@@ -90,13 +90,17 @@ class TokenMaxxing(Strategy):
         # takes a sequence at or after index i out of `running`: i then holds the next one.
         i = 0
         prefills = False
+        tables, block = self.kv.block_tables, self.kv.block_size
         while i < len(running) and budget > 0:
             seq = running[i]
             computed = seq.num_computed
             if len(seq.token_ids) - computed != 1:
                 prefills = True
                 i += 1
-            elif self._room(seq, computed + 1, chunks):
+                continue
+            # Most decodes land inside their last block: the table says so without an allocation call.
+            table = tables.get(seq.seq_id)
+            if (table is not None and computed < len(table) * block) or self._room(seq, computed + 1, chunks):
                 chunks.append(SeqChunk(seq, computed, 1))
                 budget -= 1
                 i += 1
