@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokbench.atomic import atomic_write_text
+from tokbench.document_kind import check_document_kind
 from tokbench.errors import UserError
 from tokbench.gate.expression import Expression, parse
 from tokbench.gate.steady import STEP_METRICS
@@ -179,11 +180,8 @@ def load_baseline(path: Path) -> Baseline:
         raise UserError(f"{path}: cannot read the baseline ({exc})") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
-        raise UserError(f"{path}: not a tokbench gate baseline (its \"schema\" is not {SCHEMA_NAME!r})")
-    if isinstance(doc.get("schema_version"), int) and doc["schema_version"] > SCHEMA_VERSION:
-        raise UserError(f"{path}: baseline schema_version {doc['schema_version']} is newer than this tokbench "
-                        f"reads ({SCHEMA_VERSION})")
+    check_document_kind(doc, str(path), schema=SCHEMA_NAME, version=SCHEMA_VERSION, what="gate baseline",
+                        kind="baseline")
     problems = validate(doc, BASELINE_SCHEMA)
     if problems:
         raise UserError(f"{path}: not a valid baseline: {'; '.join(problems[:3])}")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from tokbench.document_kind import check_document_kind
 from tokbench.errors import UserError
 from tokbench.results.format import RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES
 from tokbench.results.integrity import check_integrity
@@ -121,12 +122,8 @@ def _read_doc(file: Path) -> dict:
                             f"results directory or its {RESULTS_FILE}") from None
         raise UserError(f"{file}: not valid JSON at line {exc.lineno} column {exc.colno} "
                         f"({exc.msg}); the file is truncated or was edited by hand") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
-        raise UserError(f"{file}: not a tokbench results file (its \"schema\" is not {SCHEMA_NAME!r})")
-    version = doc.get("schema_version")
-    if isinstance(version, int) and version > SCHEMA_VERSION:
-        raise UserError(f"{file}: written with results schema_version {version}; this tokbench reads up to "
-                        f"{SCHEMA_VERSION} (upgrade tokbench)")
+    check_document_kind(doc, str(file), schema=SCHEMA_NAME, version=SCHEMA_VERSION, what="results file",
+                        kind="results")
     problems = validate(doc, RESULTS_SCHEMA)
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from tokbench.atomic import atomic_write_text
+from tokbench.document_kind import check_document_kind
 from tokbench.errors import UserError
 from tokbench.simulate.linear import LinearStepModel
 from tokbench.simulate.roofline import RooflineModel
@@ -35,14 +36,10 @@ def save_cost_model(model: StepCostModel, path: str | Path) -> Path:
 
 
 def cost_model_from_doc(doc: object, where: str) -> StepCostModel:
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise UserError(f"{where}: not a tokbench cost model (its \"schema\" is not {SCHEMA!r})")
+    check_document_kind(doc, where, schema=SCHEMA, version=SCHEMA_VERSION, what="cost model", kind="cost-model")
     version = doc.get("schema_version")
     if not isinstance(version, int) or version < 1:
         raise UserError(f"{where}: \"schema_version\" must be a positive integer, got {version!r}")
-    if version > SCHEMA_VERSION:
-        raise UserError(f"{where}: written with cost-model schema_version {version}; this tokbench reads up to "
-                        f"{SCHEMA_VERSION} (upgrade tokbench)")
     kind = doc.get("kind")
     if kind not in KINDS:
         raise UserError(f"{where}: \"kind\" {kind!r} is not one of {', '.join(KINDS)}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from tokbench.atomic import atomic_write_text
 from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.config_errors import ConfigError
+from tokbench.document_kind import check_document_kind
 from tokbench.errors import UserError
 from tokbench.results import Results, load_results
 from tokbench.sweep.keys import point_id
@@ -107,9 +108,5 @@ def read_manifest(root: str | Path) -> dict:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: cannot read the sweep manifest ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise UserError(f"{path}: not a tokbench sweep manifest (its \"schema\" is not {SCHEMA!r})")
-    if isinstance(doc.get("schema_version"), int) and doc["schema_version"] > SCHEMA_VERSION:
-        raise UserError(f"{path}: written with sweep schema_version {doc['schema_version']}; this tokbench reads "
-                        f"up to {SCHEMA_VERSION} (upgrade tokbench)")
-    return doc
+    return check_document_kind(doc, str(path), schema=SCHEMA, version=SCHEMA_VERSION, what="sweep manifest",
+                               kind="sweep")
