@@ -9,7 +9,7 @@ from tests.conftest import mixed_requests
 from tests.simulate.conftest import KNOBS, STRATEGIES, SYNTHETIC_SECONDS, TINY_TARGET
 from tokbench.benchmark.strategy_registry import resolve
 from tokbench.results import load_results
-from tokbench.simulate.calibrate import calibrate, fit_seconds, step_cycles
+from tokbench.simulate.calibrate import calibrate, fit_seconds, run_rounds, step_cycles
 from tokbench.simulate.cost_file import load_cost_model, save_cost_model
 from tokbench.simulate.features import feature_matrix
 from tokbench.simulate.linear import LinearStepModel
@@ -35,6 +35,30 @@ def test_calibration_recovers_a_synthetic_cost_model():
     cycles = np.concatenate([step_cycles(r.tables["steps"], arrivals) for r in runs])
     np.testing.assert_allclose(cycles, np.concatenate([r.tables["steps"]["duration_s"] for r in runs]), rtol=1e-9)
     fitted = fit_seconds(features, cycles)
+    for name, value in TRUTH.items():
+        assert fitted[name] == pytest.approx(value, rel=1e-6), name
+
+
+def test_calibration_reads_each_round_of_a_repeated_run_on_its_own_clock():
+    # With --repeats a run's tables hold every round, each with its own clock and step numbers from 0:
+    # cycles taken across rounds would be meaningless (negative, or spanning a whole round).
+    import pandas as pd
+
+    rounds = [mixed_requests(12, seed=4, max_prompt=100, max_output=20),
+              _online(mixed_requests(8, seed=6, max_prompt=100, max_output=20), 0.4)]
+    model = LinearStepModel(TINY_TARGET, TRUTH)
+    runs = []
+    for strategy in ("static-padded", "tokenmaxxing"):  # padded and packed steps: every feature in play
+        tables = [simulate([resolve(strategy)], KNOBS, requests, model)[0].tables for requests in rounds]
+        steps = pd.concat([t["steps"].assign(round=i) for i, t in enumerate(tables)], ignore_index=True)
+        requests = pd.concat([t["requests"].assign(round=i) for i, t in enumerate(tables)], ignore_index=True)
+        measured = run_rounds(f"dir:{strategy}", steps, requests)
+        assert [r.label for r in measured] == [f"dir:{strategy}#0", f"dir:{strategy}#1"]
+        for run, t in zip(measured, tables):
+            np.testing.assert_allclose(run.cycles, t["steps"]["duration_s"], rtol=1e-9)
+        runs += measured
+    fitted = fit_seconds(np.concatenate([feature_matrix(r.steps) for r in runs]),
+                         np.concatenate([r.cycles for r in runs]))
     for name, value in TRUTH.items():
         assert fitted[name] == pytest.approx(value, rel=1e-6), name
 

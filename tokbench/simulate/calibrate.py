@@ -39,9 +39,23 @@ def step_cycles(steps: pd.DataFrame, arrival_s: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MeasuredRun:
-    label: str  # "DIR:run"
+    label: str  # "DIR:run", or "DIR:run#round" for each round of a run measured with --repeats
     steps: pd.DataFrame
     cycles: np.ndarray
+
+
+def run_rounds(label: str, steps: pd.DataFrame, requests: pd.DataFrame) -> list[MeasuredRun]:
+    """One MeasuredRun per round of a run: with --repeats every round restarts its clock and step count,
+    so cycles are only defined within a round (its own steps, its own arrivals)."""
+    if "round" not in steps or steps["round"].nunique() <= 1:
+        steps = steps.sort_values("step", ignore_index=True)
+        return [MeasuredRun(label, steps, step_cycles(steps, requests["arrival_s"]))]
+    out = []
+    for number, part in steps.groupby("round", sort=True):
+        part = part.sort_values("step", ignore_index=True)
+        arrivals = requests.loc[requests["round"] == number, "arrival_s"]
+        out.append(MeasuredRun(f"{label}#{number}", part, step_cycles(part, arrivals)))
+    return out
 
 
 def _target(doc: dict, where: str) -> Target:
@@ -74,8 +88,7 @@ def measured_runs(paths: list[str | Path]) -> tuple[Target, list[MeasuredRun], d
             run = res.run(name)
             if run.info.get("backend", "tokbench") != "tokbench" or run.steps.empty:
                 continue
-            steps = run.steps.sort_values("step", ignore_index=True)
-            runs.append(MeasuredRun(f"{path}:{name}", steps, step_cycles(steps, run.requests["arrival_s"])))
+            runs += run_rounds(f"{path}:{name}", run.steps, run.requests)
     if not runs:
         raise UserError(f"calibrate: no tokbench run with steps in {', '.join(map(str, paths))}")
     return target, runs, scheduler
