@@ -9,6 +9,7 @@ whether the run was disturbed). docs/results-format.md describes the layout.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tokbench.benchmark.prepare import Prepared
@@ -21,11 +22,37 @@ from tokbench.results.format import TABLES
 from tokbench.results.table_columns import REQUIRED_COLUMNS
 
 
+def labelled_concat(parts: list[tuple[str, pd.DataFrame]], columns: list[str]) -> pd.DataFrame:
+    """The frames stacked, each row marked with its part's label in a `run` column; no rows: `columns`.
+
+    Built column by column, each copied once (pd.concat copied twice), and the label is categorical
+    (a byte a row, categories sorted as strings sort): a simulation's tokens table has a hundred
+    million rows, and a string a row took longer than simulating them."""
+    parts = [(label, frame) for label, frame in parts if len(frame)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    labels = sorted({label for label, _ in parts})
+    frames = [frame for _, frame in parts]
+    if any(list(frame.columns) != list(frames[0].columns) for frame in frames):  # e.g. a peer's fewer columns
+        return pd.concat([frame.assign(run=pd.Categorical([label] * len(frame), labels)) for label, frame in parts],
+                         ignore_index=True)
+    out = {}
+    for column in frames[0].columns:
+        pieces = [frame[column] for frame in frames]
+        dtypes = {piece.dtype for piece in pieces}
+        same_array = len(dtypes) == 1 and isinstance(pieces[0].dtype, np.dtype) and pieces[0].dtype != object
+        out[column] = (np.concatenate([piece.to_numpy() for piece in pieces]) if same_array
+                       else pd.concat(pieces, ignore_index=True))
+    codes = np.repeat(np.asarray([labels.index(label) for label, _ in parts], dtype=np.int8),
+                      [len(frame) for frame in frames])
+    out["run"] = pd.Categorical.from_codes(codes, labels)
+    return pd.DataFrame(out, copy=False)
+
+
 def combined_table(runs, name: str) -> pd.DataFrame:
-    """One results table of every run (each with `name` and `tables`), told apart by a `run` column."""
-    frames = [r.tables[name].assign(run=r.name) for r in runs if len(r.tables[name])]
-    # An empty table keeps its columns (a peer backend has no steps).
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS[name]))
+    """One results table of every run (each with `name` and `tables`), told apart by a `run` column.
+    An empty table keeps its columns (a peer backend has no steps)."""
+    return labelled_concat([(r.name, r.tables[name]) for r in runs], [*REQUIRED_COLUMNS[name], "run"])
 
 
 def round_tables(rounds: list[RoundRun], name: str) -> pd.DataFrame:
@@ -35,10 +62,8 @@ def round_tables(rounds: list[RoundRun], name: str) -> pd.DataFrame:
 
 
 def _table(runs: dict[str, list[RoundRun]], name: str) -> pd.DataFrame:
-    frames = [round_tables(rounds, name).assign(run=run) for run, rounds in runs.items()]
-    frames = [f for f in frames if len(f)]
-    # An empty table keeps its columns (a peer backend has no steps).
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*REQUIRED_COLUMNS[name], "round"])
+    return labelled_concat([(run, round_tables(rounds, name)) for run, rounds in runs.items()],
+                           [*REQUIRED_COLUMNS[name], "round", "run"])
 
 
 def _verification(rounds: list[RoundRun]) -> dict | None:

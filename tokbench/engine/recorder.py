@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from tokbench.engine.labelled import Labelled, merged
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.repeated_steps import RepeatedRuns
 from tokbench.engine.sequence import Sequence
@@ -129,25 +130,30 @@ class Recorder:
             "steps": self._steps_table(),
             "requests": pd.DataFrame(self.requests, columns=REQUEST_COLUMNS).sort_values("request_id",
                                                                                           ignore_index=True),
-            "tokens": pd.DataFrame(self._token_columns(), columns=TOKEN_COLUMNS),
+            "tokens": pd.DataFrame(self._token_columns(), columns=TOKEN_COLUMNS, copy=False),
         }
 
     def _steps_table(self) -> pd.DataFrame:
-        planned = pd.DataFrame(self.steps, columns=STEP_COLUMNS)
         if not self.runs.num_steps:
-            return planned
+            return pd.DataFrame(self.steps, columns=STEP_COLUMNS)
+        # Columns, not rows: a long simulation has millions of steps, most of them in repeated runs.
         repeated = self.runs.columns()
-        at_planned, at_repeated = planned["step"].to_numpy(), repeated["step"]
+        planned = dict(zip(STEP_COLUMNS, zip(*self.steps)))
+        at_repeated = repeated["step"]
+        at_planned = np.asarray(planned["step"], dtype=np.int64)
         columns = {}
         for name in STEP_COLUMNS:
-            ours = planned[name].to_numpy()
-            dtype = object if ours.dtype == object or repeated[name].dtype == object else np.result_type(
-                ours.dtype, repeated[name].dtype)
-            column = np.empty(self.num_steps, dtype=dtype)
+            theirs = repeated[name]
+            if isinstance(theirs, Labelled):
+                columns[name] = merged(Labelled.of(planned[name]), theirs, at_planned, at_repeated,
+                                       self.num_steps).strings()
+                continue
+            ours = np.asarray(planned[name])
+            column = np.empty(self.num_steps, dtype=np.result_type(ours.dtype, theirs.dtype))
             column[at_planned] = ours
-            column[at_repeated] = repeated[name]
+            column[at_repeated] = theirs
             columns[name] = column
-        return pd.DataFrame(columns, columns=STEP_COLUMNS)
+        return pd.DataFrame(columns, columns=STEP_COLUMNS, copy=False)  # not consolidated: no copy
 
     def _token_columns(self) -> dict[str, np.ndarray]:
         if self.runs.num_tokens:

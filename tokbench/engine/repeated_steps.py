@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tokbench.engine.labelled import Labelled
+
 
 @dataclass
 class RepeatedRuns:
@@ -44,25 +46,27 @@ class RepeatedRuns:
         self.num_steps += len(ends)
         self.num_tokens += len(ends) * len(seq_ids)
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """The steps-table columns of every repeated step, in step order."""
+    def columns(self) -> dict[str, np.ndarray | Labelled]:
+        """The steps-table columns of every repeated step, in step order (text columns as Labelled)."""
         (first, steps, start, layout, batch, decodes, padded, pairs, read, span, empty_span, used, capacity,
          budget, _) = zip(*self.runs)
         steps = np.asarray(steps, dtype=np.int64)
-        run_of = np.repeat(np.arange(len(steps)), steps)
         offsets = np.cumsum(steps) - steps
-        j = np.arange(self.num_steps, dtype=np.int64) - offsets[run_of] + 1
-        per_step = lambda values, dtype=np.int64: np.asarray(values, dtype=dtype)[run_of]  # noqa: E731
+        j = np.arange(1, self.num_steps + 1, dtype=np.int64) - np.repeat(offsets, steps)  # from 1 in its run
+        per_step = lambda values: np.repeat(np.asarray(values, dtype=np.int64), steps)  # noqa: E731
         ends = np.frombuffer(self.ends, dtype=np.float64).copy()
         starts = np.empty_like(ends)
         starts[1:] = ends[:-1]
         starts[offsets] = start
         m = per_step(decodes)
         zeros = np.zeros(self.num_steps, dtype=np.int64)
+        layouts = sorted(set(layout))
+        layout_codes = np.repeat(np.asarray([layouts.index(x) for x in layout], dtype=np.int8), steps)
         return {
             "step": per_step(first) + j - 1, "start_s": starts, "end_s": ends, "duration_s": ends - starts,
             "schedule_s": np.zeros(self.num_steps), "prepare_s": np.zeros(self.num_steps),
-            "kind": np.full(self.num_steps, "decode", dtype=object), "layout": per_step(layout, object),
+            "kind": Labelled(np.zeros(self.num_steps, dtype=np.int8), ["decode"]),
+            "layout": Labelled(layout_codes, layouts),
             "batch_size": per_step(batch), "real_tokens": m, "padded_tokens": per_step(padded),
             "prefill_tokens": zeros, "decode_tokens": m, "token_budget": per_step(budget), "sampled_tokens": m,
             "attention_pairs": per_step(pairs) + j * m, "kv_used_tokens": per_step(used) + j * m,
@@ -73,26 +77,33 @@ class RepeatedRuns:
 
     def tokens(self, ids: array, indices: array, times: array) -> dict[str, np.ndarray]:
         """The tokens table's columns: the tokens recorded one step at a time (ids, indices, times)
-        with every run's tokens in their place."""
-        steps = np.asarray([r[1] for r in self.runs], dtype=np.int64)
-        rows = np.asarray([r[5] for r in self.runs], dtype=np.int64)
-        before = np.asarray([r[14] for r in self.runs], dtype=np.int64)
-        sizes = steps * rows
-        first_token = np.cumsum(sizes) - sizes  # each run's first token among the runs' tokens
-        run_of = np.repeat(np.arange(len(sizes)), sizes)
-        offset = np.arange(self.num_tokens, dtype=np.int64) - first_token[run_of]
-        j, i = offset // rows[run_of], offset % rows[run_of]  # step (from 0) and row of each token
-        seq_at = (np.cumsum(rows) - rows)[run_of] + i
-        end_at = (np.cumsum(steps) - steps)[run_of] + j
+        with every run's tokens in their place.
+
+        Tens of millions of rows: every array below is built by repeats and one gather each, no
+        division or scatter per token (those took most of a long simulation's table time)."""
+        steps = np.fromiter((r[1] for r in self.runs), dtype=np.int64, count=len(self.runs))
+        rows = np.fromiter((r[5] for r in self.runs), dtype=np.int64, count=len(self.runs))
+        before = np.fromiter((r[14] for r in self.runs), dtype=np.int64, count=len(self.runs))
+        rows_of_step = np.repeat(rows, steps)  # a run's steps each give every one of its rows a token
+        first_step = np.cumsum(steps) - steps
+        j = np.arange(1, self.num_steps + 1, dtype=np.int64) - np.repeat(first_step, steps)  # from 1 in its run
+        first_token = np.cumsum(rows_of_step) - rows_of_step  # each step's first token among the runs'
+        # Token t of a step reads its run's sequence (t - the step's first token): one offset a step.
+        seq_at = np.arange(self.num_tokens, dtype=np.int64) + np.repeat(
+            np.repeat(np.cumsum(rows) - rows, steps) - first_token, rows_of_step)
         run_columns = (np.frombuffer(self.seq_ids, dtype=np.int64)[seq_at],
-                       np.frombuffer(self.last_indices, dtype=np.int64)[seq_at] + j + 1,
-                       np.frombuffer(self.ends, dtype=np.float64)[end_at])
-        in_run = np.zeros(len(times) + self.num_tokens, dtype=bool)
-        in_run[(before + first_token)[run_of] + offset] = True
+                       np.frombuffer(self.last_indices, dtype=np.int64)[seq_at] + np.repeat(j, rows_of_step),
+                       np.repeat(np.frombuffer(self.ends, dtype=np.float64), rows_of_step))
+        # Token k recorded one step at a time comes after the runs' tokens recorded before it.
+        ours_at = np.arange(len(times), dtype=np.int64)
+        runs_before = np.concatenate([[0], np.cumsum(steps * rows)])[np.searchsorted(before, ours_at, side="right")]
+        ours_at += runs_before
+        in_run = np.ones(len(times) + self.num_tokens, dtype=bool)
+        in_run[ours_at] = False
         out = []
         for ours, theirs, dtype in zip((ids, indices, times), run_columns, (np.int64, np.int64, np.float64)):
             column = np.empty(len(in_run), dtype=dtype)
-            column[~in_run] = np.frombuffer(ours, dtype=dtype)
+            column[ours_at] = np.frombuffer(ours, dtype=dtype)
             column[in_run] = theirs
             out.append(column)
         return dict(zip(("request_id", "index", "time_s"), out))

@@ -34,6 +34,7 @@ from tokbench.results import Results
 from tokbench.results.format import TABLES
 from tokbench.simulate.cost_file import cost_model_doc
 from tokbench.simulate.gpu_memory import gpu_kv_budget
+from tokbench.simulate.memory import reused_memory
 from tokbench.simulate.roofline import RooflineModel
 from tokbench.simulate.run import simulate
 from tokbench.simulate.target import Target
@@ -95,6 +96,13 @@ def _environment(target: Target, kind: str) -> dict:
 def simulate_benchmark(config: RunConfig, cost_model, *, replicas: int = 1, router: str = "round-robin",
                        workers: int = 1, against: str | Path | None = None) -> Results:
     """Every tokbench strategy of `config`, simulated; Results as run_benchmark gives (not written yet)."""
+    with reused_memory():  # tables of tens of millions of rows: see memory.py
+        return _simulate_benchmark(config, cost_model, replicas=replicas, router=router, workers=workers,
+                                   against=against)
+
+
+def _simulate_benchmark(config: RunConfig, cost_model, *, replicas: int, router: str, workers: int,
+                        against: str | Path | None) -> Results:
     use_tokbench, peers = parse_backends(list(config.backends))
     if not use_tokbench:
         raise UserError("--backend: simulate runs tokbench strategies; include the tokbench backend")

@@ -22,6 +22,7 @@ from tokbench.engine.policy import SchedulerConfig, Strategy
 from tokbench.errors import UserError
 from tokbench.metrics.summary import SLO, summarize
 from tokbench.simulate.replicas import serve_replicas
+from tokbench.simulate.spill import scratch_directory, spill, unspill
 from tokbench.workload.types import Request
 
 
@@ -77,13 +78,14 @@ def simulate_strategy(strategy: type[Strategy], config: SchedulerConfig, request
                         router if replicas > 1 else None, cost_model.kind)
 
 
-_JOBS: list = []  # (args, kwargs) per strategy, inherited by forked workers
+_JOBS: list = []  # (args, kwargs, scratch directory) per strategy, inherited by forked workers
 
 
 def _run_job(i: int):
-    args, kwargs = _JOBS[i]
+    args, kwargs, directory = _JOBS[i]
     run = simulate_strategy(*args, **kwargs)
-    return run.tables, run.summary  # the strategy class may live in a user's file: not sent back
+    # Tables through files (spill.py); the strategy class may live in a user's file: not sent back.
+    return spill(run.tables, directory, str(i)), run.summary
 
 
 def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests: list[Request], cost_model, *,
@@ -94,11 +96,12 @@ def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests
         check_strategy(s, config, requests)
     if workers <= 1 or len(strategies) <= 1 or cost_model.kind == "replay":
         return [simulate_strategy(s, config, requests, cost_model, **kwargs) for s in strategies]
-    _JOBS[:] = [((s, config, requests, cost_model), kwargs) for s in strategies]
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = list(pool.map(_run_job, range(len(strategies))))
-    finally:
-        _JOBS.clear()
-    return [SimulatedRun(s.name, s, config, tables, summary, replicas, router if replicas > 1 else None,
-                         cost_model.kind) for s, (tables, summary) in zip(strategies, done)]
+    with scratch_directory() as directory:
+        _JOBS[:] = [((s, config, requests, cost_model), kwargs, directory) for s in strategies]
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                done = list(pool.map(_run_job, range(len(strategies))))
+        finally:
+            _JOBS.clear()
+        return [SimulatedRun(s.name, s, config, unspill(tables), summary, replicas, router if replicas > 1 else None,
+                             cost_model.kind) for s, (tables, summary) in zip(strategies, done)]
