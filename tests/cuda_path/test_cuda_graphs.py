@@ -7,12 +7,8 @@ import pytest
 
 from tests.cuda_path.conftest import SMALL_KNOBS
 from tests.cuda_path.scenarios import make_scenario
-from tokbench.engine.cuda_graphs import (
-    bucket_for,
-    graph_buckets,
-    graphable,
-    stage_decode,
-)
+from tokbench.engine.cuda_graphs import bucket_for, graph_buckets, graphable
+from tokbench.engine.decode_staging import stage_decode
 from tokbench.engine.kv_contiguous import ContiguousKV
 from tokbench.engine.plan import SeqChunk, StepPlan
 from tokbench.engine.sequence import Sequence

@@ -10,19 +10,18 @@ dummy query over slot 0 of the cache, K/V stored nowhere (slot -1), token discar
 Capture happens before a strategy's clock starts (`capture`), so it is excluded from timing.
 Only token-major kernel backends are graphable (their metadata lives in device tensors); the
 masked K/V store is tokbench's Triton kernel, which ships with every CUDA build of torch.
-The host-side part (`graph_buckets`, `bucket_for`, `graphable`, `stage_decode`) is pure.
+The host-side part (`graph_buckets`, `bucket_for`, `graphable`, and decode_staging.py) is pure.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from tokbench.engine.attention.kernel_backend import KernelBackend
 from tokbench.engine.attention.kernel_meta import KernelMeta
+from tokbench.engine.decode_staging import DecodeStaging
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.plan import StepPlan
@@ -52,61 +51,6 @@ def graphable(plan: StepPlan) -> bool:
     return columns(plan).decode_only
 
 
-@dataclass
-class StagedDecode:
-    """A decode step laid out over `bucket` rows, as the graph's static buffers take it."""
-
-    bucket: int
-    longs: np.ndarray  # int64 [3, bucket]: input ids, positions, slots (-1: padding, stored nowhere)
-    ctx_lens: np.ndarray  # int32 [bucket]
-    block_table: np.ndarray | None  # paged: int32 [bucket, width], zero past each row's context
-    bases: np.ndarray | None  # contiguous: int32 [bucket]
-    samples: list[bool]  # rows whose token the step returns
-
-    @property
-    def input_ids(self) -> np.ndarray:
-        return self.longs[0]
-
-    @property
-    def positions(self) -> np.ndarray:
-        return self.longs[1]
-
-    @property
-    def slots(self) -> np.ndarray:
-        return self.longs[2]
-
-
-def stage_decode(plan: StepPlan, kv: KVCache, bucket: int, width: int) -> StagedDecode:
-    """Vector operations over the plan's rows; a padded plan's finished row (length 0) is padding
-    that keeps its place."""
-    cols = columns(plan)
-    seqs, starts, lens = cols.seqs, cols.starts, cols.lengths
-    n = len(lens)
-    live = np.flatnonzero(np.array(lens, dtype=bool))
-    pos = np.array(starts, dtype=np.int64)[live]
-    live_seqs = seqs if len(live) == n else [seqs[i] for i in live]
-    longs = np.zeros((3, bucket), dtype=np.int64)
-    longs[2] = -1
-    longs[0, live] = [q.token_ids[s] for q, s in zip(live_seqs, pos.tolist())]
-    longs[1, live] = pos
-    ctx = np.ones(bucket, dtype=np.int32)
-    ctx[live] = pos + 1
-    table = bases = None
-    if kv.layout == "paged":
-        rows = kv.rows_of(live_seqs)
-        longs[2, live] = kv.slot_array(rows, pos)
-        table = np.zeros((bucket, width), dtype=np.int32)
-        blocks = kv.table_array(rows, width)
-        table[live] = np.where(np.arange(width)[None, :] < -(-(pos + 1) // kv.block_size)[:, None], blocks, 0)
-    else:
-        first, _ = kv.runs_of(live_seqs)
-        longs[2, live] = first + pos
-        bases = np.zeros(bucket, dtype=np.int32)
-        bases[live] = first
-    samples = cols.samples + [False] * (bucket - n)
-    return StagedDecode(bucket, longs, ctx, table, bases, samples)
-
-
 class DecodeGraphs:
     """Static buffers and one captured decode forward per bucket, for one KV layout at a time.
 
@@ -133,21 +77,24 @@ class DecodeGraphs:
         paged = kv_layout == "paged"
         top, dev = self.buckets[-1], self.device
         self.width = -(-self.max_model_len // block_size) if paged else 0
-        self.ids = torch.zeros(top, dtype=torch.long, device=dev)
-        self.pos = torch.zeros(top, dtype=torch.long, device=dev)
-        self.slots = torch.full((top,), -1, dtype=torch.long, device=dev)
-        self.ctx = torch.ones(top, dtype=torch.int32, device=dev)
-        self.table = torch.zeros(top, max(self.width, 1), dtype=torch.int32, device=dev)
-        self.bases = torch.zeros(top, dtype=torch.int32, device=dev)
+        w = max(self.width, 1)
+        # Two device buffers, views of which the graphs read, each filled by one copy per step from
+        # the staging's host mirror (pinned on CUDA, allocated once).
+        self.staging = DecodeStaging(top, self.width, pin=dev.type == "cuda")
+        self.dev_longs = self.staging.longs_t.to(dev, copy=True)
+        self.dev_ints = self.staging.ints_t.to(dev, copy=True)
+        self.ids, self.pos, self.slots = self.dev_longs
+        self.ctx, self.bases = self.dev_ints[:top], self.dev_ints[top : 2 * top]
+        self.table = self.dev_ints[2 * top :].view(top, w)
         self.cu = torch.arange(top + 1, dtype=torch.int32, device=dev)
         self.ones = torch.ones(top, dtype=torch.int32, device=dev)
         self.tokens = torch.zeros(top, dtype=torch.long, device=dev)
         self.block_size = block_size if paged else 1
-        pin = dev.type == "cuda"
-        self.host = {"longs": torch.zeros(3, top, dtype=torch.long, pin_memory=pin),
-                     "ctx": torch.zeros(top, dtype=torch.int32, pin_memory=pin),
-                     "table": torch.zeros(top, max(self.width, 1), dtype=torch.int32, pin_memory=pin),
-                     "bases": torch.zeros(top, dtype=torch.int32, pin_memory=pin)}
+        # Per bucket: (device, host) pairs of the two copies, and the bucket's token view.
+        self.loads = {b: ((self.dev_longs, self.staging.longs_t),
+                          (self.dev_ints[: self.staging.ints_prefix(b)], self.staging.ints_t[: self.staging.ints_prefix(b)]))
+                      for b in self.buckets}
+        self.bucket_tokens = {b: self.tokens[:b] for b in self.buckets}
         self.pool = None if self.eager else torch.cuda.graph_pool_handle()
         for b in reversed(self.buckets):  # largest first: smaller ones reuse its pool memory
             self.graphs[b] = self._capture(b)
@@ -202,30 +149,18 @@ class DecodeGraphs:
         if b is None or not graphable(plan):
             return None
         start = time.perf_counter()
-        staged = stage_decode(plan, kv, b, self.width)
-        self._load(staged)
+        samples = self.staging.stage(plan, kv, b)
+        for device_buffer, host_buffer in self.loads[b]:
+            # Safe to overwrite the mirror: every step ends in a sync (its tokens) before the next.
+            device_buffer.copy_(host_buffer, non_blocking=True)
         self.last_prepare_s = time.perf_counter() - start
         with torch.inference_mode():
             if self.eager:
                 self.graphs[b]()
             else:
                 self.graphs[b].replay()
-        tokens = self.tokens[:b].tolist()  # the step's one host sync, as in the eager runner
-        return [t if f else None for t, f in zip(tokens, staged.samples[: len(plan.chunks)])]
-
-    def _load(self, s: StagedDecode) -> None:
-        """Staged arrays -> the host mirror (pinned on CUDA, allocated once) -> the static buffers.
-        The mirror is safe to reuse: every step ends in a sync (its tokens) before the next loads."""
-        b, host = s.bucket, self.host
-        host["longs"][:, :b].copy_(torch.from_numpy(s.longs))
-        host["ctx"][:b].copy_(torch.from_numpy(s.ctx_lens))
-        self.ids[:b].copy_(host["longs"][0, :b], non_blocking=True)
-        self.pos[:b].copy_(host["longs"][1, :b], non_blocking=True)
-        self.slots[:b].copy_(host["longs"][2, :b], non_blocking=True)
-        self.ctx[:b].copy_(host["ctx"][:b], non_blocking=True)
-        if s.block_table is not None:
-            host["table"][:b].copy_(torch.from_numpy(s.block_table))
-            self.table[:b].copy_(host["table"][:b], non_blocking=True)
-        else:
-            host["bases"][:b].copy_(torch.from_numpy(s.bases))
-            self.bases[:b].copy_(host["bases"][:b], non_blocking=True)
+        tokens = self.bucket_tokens[b].tolist()  # the step's one host sync, as in the eager runner
+        n = len(plan.chunks)
+        if all(samples[:n]):
+            return tokens[:n]
+        return [t if f else None for t, f in zip(tokens, samples[:n])]

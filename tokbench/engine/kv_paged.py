@@ -35,6 +35,10 @@ class PagedKV(PagedKVCache):
         # Row r of _table holds the blocks of the sequence on row r (zeros past them); grown on demand.
         self._table = np.zeros((8, 8), dtype=np.int64)
         self._held = np.zeros(8, dtype=np.int64)  # blocks held per row
+        # Which holding each row serves: a number new to every sequence that takes a row, so that a
+        # copy of a row's blocks (CUDA-graph staging) can tell it is still the same sequence's.
+        self._holding = np.zeros(8, dtype=np.int64)
+        self._holdings = 0
         self._row: dict[int, int] = {}
         self._free_rows: list[int] = list(range(7, -1, -1))  # popped from the end: row 0 first
 
@@ -60,7 +64,9 @@ class PagedKV(PagedKVCache):
         if table is None:
             table = self.block_tables[seq.seq_id] = []
             self._holders[seq.seq_id] = seq
-            self._row[seq.seq_id] = self._take_row()
+            self._row[seq.seq_id] = row = self._take_row()
+            self._holdings += 1
+            self._holding[row] = self._holdings
         if need > 0:
             new = [self._free_blocks.popleft() for _ in range(need)]
             table.extend(new)
@@ -98,12 +104,18 @@ class PagedKV(PagedKVCache):
             self._grow(columns=width)
         return self._table[rows, :width]
 
+    def holdings(self, rows: np.ndarray) -> np.ndarray:
+        """Which holding each row serves now: equal numbers on a row mean its first blocks are unchanged
+        (blocks are only appended while a sequence holds them; a new holder gets a new number)."""
+        return self._holding[rows]
+
     def slot_array(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Cache slot of token positions[i] of the sequence on rows[i] (IndexError past its blocks)."""
         bs = self.block_size
         blocks = positions // bs
-        if len(blocks) and (blocks >= self._held[rows]).any():
-            i = int(np.argmax(blocks >= self._held[rows]))
+        past = blocks >= self._held[rows]
+        if np.count_nonzero(past):  # (faster than .any() on a few rows)
+            i = int(np.argmax(past))
             raise IndexError(f"position {int(positions[i])} is past the {int(self._held[rows[i]])} blocks "
                              f"of the sequence on row {int(rows[i])}")
         return self._table[rows, blocks] * bs + positions % bs
@@ -121,6 +133,7 @@ class PagedKV(PagedKVCache):
         table = np.zeros((rows, columns), dtype=np.int64)
         table[:r, :c] = self._table
         self._table = table
-        held = np.zeros(rows, dtype=np.int64)
-        held[:r] = self._held
-        self._held = held
+        for name in ("_held", "_holding"):
+            grown = np.zeros(rows, dtype=np.int64)
+            grown[:r] = getattr(self, name)
+            setattr(self, name, grown)

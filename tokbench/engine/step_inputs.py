@@ -86,7 +86,7 @@ def build_step_inputs(plan: StepPlan, kv: KVCache, device: torch.device, max_mod
     else:
         bases, reserved = kv.runs_of(seqs)
         over = np.asarray(ctx_lens) > reserved
-        if over.any():
+        if np.count_nonzero(over):
             i = int(np.argmax(over))
             raise IndexError(f"sequence {seqs[i].seq_id} needs {ctx_lens[i]} slots but reserved {int(reserved[i])}")
         slots = (bases if one_each else bases[tok_row]) + tok_pos
