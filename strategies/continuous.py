@@ -84,12 +84,19 @@ class Continuous(Strategy):
         # sequence can reach, and the joiners that found no slot or no KV this time find none next time.
         return UNTIL_CHANGE
 
+    def arrivals_wait(self, plan: StepPlan) -> bool:
+        # First come, first served: an arrival queues behind a request refused a slot or KV this time
+        # (refused again, with no less KV taken), or finds every slot taken.
+        return bool(self.waiting) or len(self.running) >= self.slots
+
     def step_done(self, plan: StepPlan) -> None:
         self.running.extend(self.joining)
         self.joining = []
-        for seq in [s for s in self.running if s.finished]:
+        done = [s for s in self.running if s.finished]
+        for seq in done:
             self.kv.free(seq)
-        self.running = [s for s in self.running if not s.finished]
+        if done:
+            self.running = [s for s in self.running if not s.finished]
 
 
 @register_variant

@@ -67,6 +67,9 @@ class FFDPacking(Strategy):
     def decode_repeats(self, plan: StepPlan) -> int:
         return UNTIL_CHANGE  # a bin decodes, in its reserved KV, until a member finishes
 
+    def arrivals_wait(self, plan: StepPlan) -> bool:
+        return True  # for the bin to end
+
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.bin):
             for s in self.bin:

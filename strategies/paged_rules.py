@@ -69,6 +69,12 @@ def decodes_until_blocks_run_out(kv: PagedKVCache, seqs: list[Sequence]) -> int:
     """How many more decode steps all of `seqs` can take, taking blocks as their tokens reach them,
     before one of them finds no free block."""
     first, bs, free = _first_new_blocks(kv, seqs), kv.block_size, kv.num_free_blocks
+    first.sort()
+    if first[-1] - first[0] < bs:
+        # The blocks are taken at first[0], ..., first[-1], then the same again bs steps later, and so
+        # on: the (free + 1)-th, the first with no free block, is first[free % n] + (free // n) * bs.
+        n = len(first)
+        return first[free % n] + (free // n) * bs - 1
 
     def needed(steps: int) -> int:
         return sum([(steps - f) // bs + 1 for f in first if f <= steps])

@@ -57,6 +57,9 @@ class StaticPadded(Strategy):
     def decode_repeats(self, plan: StepPlan) -> int:
         return UNTIL_CHANGE  # a batch decodes, in its reserved KV, until a row finishes
 
+    def arrivals_wait(self, plan: StepPlan) -> bool:
+        return True  # for the batch to end
+
     def step_done(self, plan: StepPlan) -> None:
         if all(s.finished for s in self.batch):
             for s in self.batch:

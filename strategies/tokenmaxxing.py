@@ -137,6 +137,12 @@ class TokenMaxxing(Strategy):
         # refused admission now is refused with fewer free blocks too.
         return decodes_until_blocks_run_out(self.kv, [c.seq for c in plan.chunks])
 
+    def arrivals_wait(self, plan: StepPlan) -> bool:
+        # First come, first served, an arrival queues behind a request refused admission this time (refused
+        # again, with fewer free blocks); in any order it waits while max_num_seqs requests run.
+        fcfs_blocked = self.knob("order") == "fcfs" and bool(self.waiting)
+        return fcfs_blocked or len(self.running) >= self.config.max_num_seqs
+
     def repeated(self, plan: StepPlan, steps: int) -> list[int]:
         return take_decode_blocks(self.kv, [c.seq for c in plan.chunks], steps)
 

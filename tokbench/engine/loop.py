@@ -125,7 +125,8 @@ class Serving:
         live = [seq for seq, n in zip(cols.seqs, cols.lengths) if n]
         repeats = min(repeats, min([q.max_tokens - len(q.token_ids) + q.prompt_len for q in live]))
         pending, clock, runner, kv = self.pending, self.clock, self.runner, strategy.kv
-        arrival = pending[self.admitted].arrival_s if self.admitted < len(pending) else math.inf
+        waits = self.admitted == len(pending) or strategy.arrivals_wait(plan)
+        arrival = math.inf if waits else pending[self.admitted].arrival_s
         m, layout, padded_len, batch = len(live), plan.layout, plan.padded_len, len(plan.chunks)
         # In the j-th repeat every decoding context is j tokens longer; an empty padded row's stays.
         span = max([s + n for s, n in zip(cols.starts, cols.lengths) if n])

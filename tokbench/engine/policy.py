@@ -117,6 +117,12 @@ class Strategy(ABC):
         0 promises nothing."""
         return 0
 
+    def arrivals_wait(self, plan: StepPlan) -> bool:
+        """True when a request arriving during repeats of `plan` (decode_repeats) would only wait: added,
+        it changes none of those plan() calls. The loop then repeats past arrivals and adds them after
+        (in arrival order, as it would have); False (the default) ends the repeats at an arrival."""
+        return False
+
     def repeated(self, plan: StepPlan, steps: int) -> list[int] | None:
         """The loop ran `steps` repeats of `plan` (decode_repeats) without asking: book what those plan()
         calls would have booked (KV taken as tokens reach new blocks), in the same order. Returns the KV
