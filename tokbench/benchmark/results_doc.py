@@ -22,6 +22,25 @@ from tokbench.results.format import TABLES
 from tokbench.results.table_columns import REQUIRED_COLUMNS
 
 
+def consecutive_view(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The arrays as one, when they are consecutive pieces of one 1-D array (a simulation's runs in one
+    file, simulate/spill.py): a view of that array, not a copy; else None."""
+    root = arrays[0]
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root.ndim != 1 or not root.flags.c_contiguous:
+        return None
+    address = root.__array_interface__["data"][0]
+    start = (arrays[0].__array_interface__["data"][0] - address) // root.itemsize
+    at = start
+    for a in arrays:
+        if (a.ndim != 1 or a.dtype != root.dtype or not a.flags.c_contiguous
+                or a.__array_interface__["data"][0] != address + at * root.itemsize):
+            return None
+        at += len(a)
+    return root[start:at].view(np.ndarray) if at <= len(root) else None
+
+
 def labelled_concat(parts: list[tuple[str, pd.DataFrame]], columns: list[str]) -> pd.DataFrame:
     """The frames stacked, each row marked with its part's label in a `run` column; no rows: `columns`.
 
@@ -41,8 +60,12 @@ def labelled_concat(parts: list[tuple[str, pd.DataFrame]], columns: list[str]) -
         pieces = [frame[column] for frame in frames]
         dtypes = {piece.dtype for piece in pieces}
         same_array = len(dtypes) == 1 and isinstance(pieces[0].dtype, np.dtype) and pieces[0].dtype != object
-        out[column] = (np.concatenate([piece.to_numpy() for piece in pieces]) if same_array
-                       else pd.concat(pieces, ignore_index=True))
+        if same_array:
+            arrays = [piece.to_numpy() for piece in pieces]
+            joined = consecutive_view(arrays)
+            out[column] = joined if joined is not None else np.concatenate(arrays)
+        else:
+            out[column] = pd.concat(pieces, ignore_index=True)
     codes = np.repeat(np.asarray([labels.index(label) for label, _ in parts], dtype=np.int8),
                       [len(frame) for frame in frames])
     out["run"] = pd.Categorical.from_codes(codes, labels)

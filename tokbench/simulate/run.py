@@ -78,14 +78,14 @@ def simulate_strategy(strategy: type[Strategy], config: SchedulerConfig, request
                         router if replicas > 1 else None, cost_model.kind)
 
 
-_JOBS: list = []  # (args, kwargs, scratch directory) per strategy, inherited by forked workers
+_JOBS: list = []  # (args, kwargs, scratch directory, shared rows) per strategy, inherited by forked workers
 
 
 def _run_job(i: int):
-    args, kwargs, directory = _JOBS[i]
+    args, kwargs, directory, shared_rows = _JOBS[i]
     run = simulate_strategy(*args, **kwargs)
     # Tables through files (spill.py); the strategy class may live in a user's file: not sent back.
-    return spill(run.tables, directory, str(i)), run.summary
+    return spill(run.tables, directory, i, shared_rows), run.summary
 
 
 def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests: list[Request], cost_model, *,
@@ -96,12 +96,18 @@ def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests
         check_strategy(s, config, requests)
     if workers <= 1 or len(strategies) <= 1 or cost_model.kind == "replay":
         return [simulate_strategy(s, config, requests, cost_model, **kwargs) for s in strategies]
+    # Every strategy samples each output token once (lengths are fixed): one tokens file for all runs.
+    shared_rows = {"tokens": sum(r.max_tokens for r in requests)}
+    # Paged strategies take longest to simulate (blocks booked step by step): started first, the
+    # longest run does not start last, while the other worker idles.
+    order = sorted(range(len(strategies)), key=lambda i: strategies[i].kv_layout != "paged")
     with scratch_directory() as directory:
-        _JOBS[:] = [((s, config, requests, cost_model), kwargs, directory) for s in strategies]
+        _JOBS[:] = [((s, config, requests, cost_model), kwargs, directory, shared_rows) for s in strategies]
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_run_job, range(len(strategies))))
+                done = dict(zip(order, pool.map(_run_job, order)))
         finally:
             _JOBS.clear()
-        return [SimulatedRun(s.name, s, config, unspill(tables), summary, replicas, router if replicas > 1 else None,
-                             cost_model.kind) for s, (tables, summary) in zip(strategies, done)]
+        tables = unspill([done[i][0] for i in range(len(strategies))])
+        return [SimulatedRun(s.name, s, config, t, done[i][1], replicas, router if replicas > 1 else None,
+                             cost_model.kind) for i, (s, t) in enumerate(zip(strategies, tables))]

@@ -1,0 +1,63 @@
+"""Strategies simulated in worker processes give exactly the tables and summaries of one process;
+the tables come back through files (simulate/spill.py), the runs' tokens in one shared file."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tokbench.benchmark.config import ModelSettings, RunConfig, WorkloadSettings
+from tokbench.benchmark.results_doc import consecutive_view, labelled_concat
+from tokbench.simulate import roofline_for, simulate_benchmark
+from tokbench.simulate.spill import scratch_directory, spill, unspill
+from tokbench.workload.options import WorkloadOptions
+
+
+@pytest.fixture(scope="module")
+def config():
+    return RunConfig(model=ModelSettings("tiny"),
+                     workload=WorkloadSettings("chat", WorkloadOptions(num_requests=300, over_length="clip")))
+
+
+def test_workers_give_the_tables_and_summaries_of_one_process(config):
+    cost = roofline_for(config, "H100-SXM")
+    alone = simulate_benchmark(config, cost, workers=1)
+    forked = simulate_benchmark(config, cost, workers=2)
+    for name in ("steps", "requests", "tokens"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(alone, name), check_exact=True)
+    assert [r["summary"] for r in forked.runs] == [r["summary"] for r in alone.runs]
+    assert [r["name"] for r in forked.runs] == [r["name"] for r in alone.runs]  # the config's order
+
+
+def _tables(n, seed):
+    rng = np.random.default_rng(seed)
+    return {"tokens": pd.DataFrame({"request_id": rng.integers(0, 9, n), "time_s": rng.random(n)}),
+            "steps": pd.DataFrame({"step": np.arange(n + seed), "kind": ["decode"] * (n + seed)})}
+
+
+def test_spilled_tables_come_back_equal_and_shared_ones_join_without_a_copy():
+    runs = [_tables(50, 0), _tables(50, 1), _tables(50, 2)]
+    with scratch_directory() as directory:
+        spilled = [spill(t, directory, i, {"tokens": 50, "steps": 51}) for i, t in enumerate(runs)]
+        back = unspill(spilled)
+    for before, after in zip(runs, back):
+        for name in before:
+            pd.testing.assert_frame_equal(after[name], before[name], check_exact=True)
+    # Tokens shared one file: joined as a view of it. Steps had 50, 51 and 52 rows: one file each
+    # (only run 1 matched the shared length), joined by a copy.
+    parts = [b["tokens"]["time_s"].to_numpy() for b in back]
+    joined = consecutive_view(parts)
+    assert joined is not None and np.shares_memory(joined, parts[0])
+    np.testing.assert_array_equal(joined, np.concatenate(parts))
+    assert consecutive_view([b["steps"]["step"].to_numpy() for b in back]) is None
+    table = labelled_concat([(f"r{i}", b["tokens"]) for i, b in enumerate(back)], [])
+    assert np.shares_memory(table["time_s"].to_numpy(), parts[0])
+    assert list(table["run"]) == ["r0"] * 50 + ["r1"] * 50 + ["r2"] * 50
+
+
+def test_pieces_out_of_order_or_with_gaps_are_not_one_view():
+    a = np.arange(10.0)
+    assert consecutive_view([a[0:3], a[3:7], a[7:10]]) is not None
+    assert consecutive_view([a[3:7], a[0:3]]) is None
+    assert consecutive_view([a[0:3], a[4:7]]) is None
+    assert consecutive_view([a[0:3], np.arange(3.0, 7.0)]) is None
+    assert consecutive_view([a[::2][:2], a[4:6]]) is None
