@@ -31,7 +31,9 @@ class StaticPadded(Strategy):
 
     @classmethod
     def largest_step_tokens(cls, config: SchedulerConfig, prompts: PromptStats) -> int:
-        return config.max_num_seqs * prompts.longest  # a padded rectangle: every row as long as the longest
+        # A padded rectangle, every row as long as the longest; each row also reserves that many KV
+        # slots and more (its outputs), so the rectangle is smaller than the KV budget too.
+        return min(config.max_num_seqs * prompts.longest, config.kv_budget_tokens)
 
     def add(self, seq: Sequence) -> None:
         self.waiting.append(seq)

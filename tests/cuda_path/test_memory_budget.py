@@ -58,6 +58,8 @@ def test_largest_step_covers_every_strategy():
     f = _largest(builtins, max_batch_tokens=2048, max_num_seqs=64, longest=100, total=3000)
     assert f(10**6) == 6400  # 64 padded prompts of 100 beat the token budget and the workload's 3000
     assert _largest(["tokenmaxxing"], max_batch_tokens=2048, max_num_seqs=64, longest=100, total=3000)(10**6) == 2048
+    # A padded batch reserves more KV than its prompt rectangle: the KV budget caps that rectangle.
+    assert _largest(["static-padded"], max_batch_tokens=512, max_num_seqs=64, longest=100, total=3000)(4096) == 4096
     assert _largest(["continuous"], max_batch_tokens=512, max_num_seqs=64, longest=900, total=3000)(10**6) == 900
     g = _largest(["ffd-packing"], max_batch_tokens=512, max_num_seqs=1000, longest=100, total=50_000)
     assert g(20_000) == 20_000 and g(100_000) == 50_000  # an ffd bin: the pool, capped by the prompts

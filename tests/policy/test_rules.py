@@ -216,3 +216,19 @@ def test_continuous_refills_a_free_slot_at_the_next_step(case: Case):
         waiting = p.queue("waiting")
         if waiting and busy < strategy.slots:
             assert p.ids[0] == waiting[0].seq_id and p.chunks[0].is_prefill, "a free slot was left empty"
+
+
+@pytest.mark.parametrize("name", ALL)
+@random_cases
+@given(case=cases())
+def test_no_step_holds_more_tokens_than_the_strategy_declares(name, case: Case):
+    """largest_step_tokens sizes GPU activation memory (and so, the KV budget every strategy gets):
+    a step beyond it could run out of memory, a bound far above every step wastes KV."""
+    from tokbench.benchmark.strategy_registry import resolve
+    from tokbench.engine.policy import PromptStats
+
+    strategy, planned = serve(name, case)
+    prompts = [r.prompt_len for r in case.requests]
+    bound = resolve(name).largest_step_tokens(case.config(), PromptStats(longest=max(prompts), total=sum(prompts)))
+    for p in planned:  # a padded step computes its whole rectangle
+        assert (len(p.chunks) * p.padded_len if p.layout == "padded" else p.real_tokens) <= bound, p.ids
