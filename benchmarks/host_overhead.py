@@ -55,8 +55,8 @@ CPU = torch.device("cpu")
 class SkippedForward:
     """A model that computes nothing: zero hidden states, token 0 for every sampled row."""
 
-    def __call__(self, input_ids: torch.Tensor, positions: torch.Tensor, attention) -> torch.Tensor:
-        return torch.zeros(input_ids.shape[0], 1)
+    def __call__(self, input_ids: torch.Tensor, positions: torch.Tensor, attention, keep=None) -> torch.Tensor:
+        return torch.zeros(input_ids.shape[0] if keep is None else keep.shape[0], 1)
 
     def greedy(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.zeros(hidden.shape[0], dtype=torch.long)

@@ -115,7 +115,7 @@ class DecodeGraphs:
         def forward() -> None:
             attend = self.backend.dense_ribbon_attention(meta, storage)  # inside the capture: derived metadata too
 
-            def attention(layer, q, k, v):
+            def attention(layer, q, k, v, keep=None):
                 store_kv_masked(storage.k[layer], storage.v[layer], slots, k, v)
                 return attend(layer, q, k, v)
 

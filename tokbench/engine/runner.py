@@ -34,8 +34,10 @@ class Runner:
         inputs = build_step_inputs(plan, kv, self.device, self.cfg.max_model_len)
         attention = self.backend.bind(inputs, self.storage)
         prepare_s = time.perf_counter() - start
-        hidden = self.model(inputs.input_ids, inputs.positions, attention)
-        sampled = self.model.greedy(hidden.index_select(0, inputs.sample_index)).tolist()
+        # Only the sampling rows' final hidden states are computed (all of them on a decode step).
+        every_row = inputs.sample_index.numel() == inputs.input_ids.numel()
+        hidden = self.model(inputs.input_ids, inputs.positions, attention, None if every_row else inputs.sample_index)
+        sampled = self.model.greedy(hidden).tolist()
         if len(sampled) == len(inputs.samples):  # every chunk samples (a decode step)
             return StepOutput(tokens=sampled, prepare_s=prepare_s)
         it = iter(sampled)

@@ -19,10 +19,13 @@ from tokbench.model.rope import RotaryTable
 
 
 class Attention(Protocol):
-    def __call__(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def __call__(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                 keep: torch.Tensor | None = None) -> torch.Tensor:
         """q: [T, Hq, D], k/v: [T, Hkv, D] for this step's tokens -> [T, Hq, D]; stores k/v.
 
-        q, k and v are strided views of the fused projections (last dimension contiguous)."""
+        q, k and v are strided views of the fused projections (last dimension contiguous). keep:
+        the only rows of the result the caller reads (the last layer's, see LlamaModel.forward);
+        an implementation may leave the other rows unset. Every row's k/v is stored regardless."""
 
 
 class RMSNorm(nn.Module):
@@ -51,9 +54,12 @@ class DecoderLayer(nn.Module):
         self.down_proj = nn.Linear(cfg.intermediate_size, h, bias=False)
 
     def forward(self, layer: int, x: torch.Tensor, delta: torch.Tensor | None, rotation, attention: Attention,
-                ew: TorchElementwise) -> tuple[torch.Tensor, torch.Tensor]:
+                ew: TorchElementwise, keep: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(x, delta) -> (x', delta'): the residual stream and the previous layer's MLP output, not yet
-        added: the add is fused into this layer's first norm (and the last one into the final norm)."""
+        added: the add is fused into this layer's first norm (and the last one into the final norm).
+
+        keep: when given, only these rows leave the layer (x' and delta' have len(keep) rows): every
+        row's K/V is still computed and stored, but the work after attention runs on the kept rows only."""
         cfg = self.cfg
         t = x.shape[0]
         x, h = ew.add_rms_norm(x, delta, self.input_layernorm)
@@ -62,7 +68,11 @@ class DecoderLayer(nn.Module):
         qk = rotation.apply(qkv[:, : cfg.q_size + cfg.kv_size].view(t, cfg.num_heads + cfg.num_kv_heads, cfg.head_dim))
         q, k = qk.split([cfg.num_heads, cfg.num_kv_heads], dim=1)
         v = qkv[:, cfg.q_size + cfg.kv_size :].view(t, cfg.num_kv_heads, cfg.head_dim)
-        attn = attention(layer, q, k, v).reshape(t, cfg.q_size)
+        if keep is None:
+            attn = attention(layer, q, k, v).reshape(t, cfg.q_size)
+        else:
+            attn = attention(layer, q, k, v, keep).reshape(t, cfg.q_size).index_select(0, keep)
+            x = x.index_select(0, keep)
         x, h = ew.add_rms_norm(x, self.o_proj(attn), self.post_attention_layernorm)
         return x, self.down_proj(ew.silu_mul(self.gate_up_proj(h)))
 
@@ -92,14 +102,19 @@ class LlamaModel(nn.Module):
         self.elementwise, self.elementwise_path = select_elementwise(device, dtype)
         return self
 
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention) -> torch.Tensor:
-        """input_ids, positions: [T] -> final hidden states [T, hidden]."""
+    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention,
+                keep: torch.Tensor | None = None) -> torch.Tensor:
+        """input_ids, positions: [T] -> final hidden states [T, hidden], or only the rows `keep` lists
+        ([len(keep), hidden]). Rows that only feed the KV cache (a prompt's tokens before its last)
+        need no last-layer o_proj, MLP or final norm: the last layer runs those on the kept rows
+        alone (a long prefill step is mostly such rows)."""
         ew = self.elementwise
         x = self.embed_tokens(input_ids)
         rotation = ew.rotation(self.rope, positions)
         delta = None
+        last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            x, delta = layer(i, x, delta, rotation, attention, ew)
+            x, delta = layer(i, x, delta, rotation, attention, ew, keep if i == last else None)
         return ew.add_rms_norm(x, delta, self.norm)[1]
 
     def greedy(self, hidden: torch.Tensor) -> torch.Tensor:

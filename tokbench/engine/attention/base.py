@@ -10,7 +10,8 @@ import torch
 from tokbench.engine.kv_storage import KVStorage
 from tokbench.engine.step_inputs import StepInputs
 
-LayerAttention = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+# attention(layer, q, k, v, keep=None): see tokbench.model.llama.Attention.
+LayerAttention = Callable[..., torch.Tensor]
 
 
 class AttentionBackend(ABC):
@@ -19,7 +20,7 @@ class AttentionBackend(ABC):
 
     @abstractmethod
     def bind(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
-        """Return attention(layer, q, k, v) for this step: it stores k/v, then attends."""
+        """Return attention(layer, q, k, v, keep=None) for this step: it stores k/v, then attends."""
 
 
 def store_kv(inputs: StepInputs, storage: KVStorage, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:

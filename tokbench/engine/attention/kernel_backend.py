@@ -51,7 +51,7 @@ class KernelBackend(AttentionBackend):
         real = meta.real_index
         slots = inputs.slot_mapping
 
-        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, keep=None) -> torch.Tensor:
             if real is None:
                 storage.store(layer, slots, k, v)
                 return attend(layer, q, k, v)

@@ -65,7 +65,7 @@ class SDPABackend(AttentionBackend):
 
     def _packed(self, inputs: StepInputs, storage: KVStorage) -> LayerAttention:
         device = inputs.input_ids.device
-        ctx_lens, q_lens = inputs.ctx_lens, inputs.q_lens
+        ctx_lens, q_lens, samples = inputs.ctx_lens, inputs.q_lens, inputs.samples
         chunks = [i for i, n in enumerate(q_lens) if n > 1] if max(q_lens) > 1 else []
         decodes = [i for i, n in enumerate(q_lens) if n == 1] if chunks else list(range(len(q_lens)))
         table = inputs.block_table
@@ -86,9 +86,12 @@ class SDPABackend(AttentionBackend):
         if paged:
             chunk_blocks = {i: table[i, : -(-ctx_lens[i] // bs)].to(device) for i in continuing}
 
-        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, keep=None) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
             kc, vc = storage.k[layer], storage.v[layer]
+            # Only the sampling rows will be read (the model's last layer): a chunk that samples needs
+            # its last query alone, which sees every key (no mask); one that does not, no attention.
+            sampled_only = keep is inputs.sample_index
             out = torch.empty_like(q)
             if decodes:
                 od = decode_rows(q.index_select(0, q_rows) if chunks else q, kc, vc)
@@ -97,6 +100,8 @@ class SDPABackend(AttentionBackend):
                 out.index_copy_(0, q_rows, od)
             for i in chunks:
                 lo, hi, ctx = cu[i], cu[i + 1], ctx_lens[i]
+                if sampled_only and not samples[i]:
+                    continue
                 if ctx == hi - lo:  # a whole prompt in this step: its keys are this step's own, no cache read
                     kk, vv = k[lo:hi].transpose(0, 1), v[lo:hi].transpose(0, 1)
                 elif paged:
@@ -105,7 +110,10 @@ class SDPABackend(AttentionBackend):
                 else:
                     base = inputs.bases[i]
                     kk, vv = kc[:, base : base + ctx], vc[:, base : base + ctx]
-                out[lo:hi] = attend_row(q[lo:hi], kk, vv, masks.get(i))
+                if sampled_only:
+                    out[hi - 1 : hi] = attend_row(q[hi - 1 : hi], kk, vv, None)
+                else:
+                    out[lo:hi] = attend_row(q[lo:hi], kk, vv, masks.get(i))
             return out
 
         return attention
@@ -129,7 +137,7 @@ class SDPABackend(AttentionBackend):
         row_stride = stride if rows > 1 else span
         base = bases[0]
 
-        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        def attention(layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, keep=None) -> torch.Tensor:
             store_kv(inputs, storage, layer, k, v)
             hkv, _, d = storage.k[layer].shape
             hq = q.shape[1]
