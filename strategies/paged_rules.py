@@ -87,13 +87,15 @@ def decodes_until_blocks_run_out(kv: PagedKVCache, seqs: list[Sequence]) -> int:
 
 
 def take_decode_blocks(kv: PagedKVCache, seqs: list[Sequence], steps: int) -> list[int]:
-    """Blocks for `steps` decode steps of `seqs`, taken as those steps would take them (step by step,
-    in the order of `seqs`); the KV slots each step newly reserved."""
+    """Blocks for `steps` decode steps of `seqs`: what those steps would take, each sequence's at once
+    (which block ids go to which sequence may differ from stepping; nothing recorded depends on them);
+    the KV slots each step newly reserved."""
     bs, new = kv.block_size, [0] * steps
-    taken = sorted((step, i) for i, f in enumerate(_first_new_blocks(kv, seqs)) for step in range(f, steps + 1, bs))
-    for step, i in taken:
-        seq = seqs[i]
-        if not kv.allocate(seq, len(seq.token_ids) - 1 + step):
+    for seq, first in zip(seqs, _first_new_blocks(kv, seqs)):
+        if first > steps:
+            continue
+        if not kv.allocate(seq, len(seq.token_ids) - 1 + steps):
             raise RuntimeError("a repeated decode step found no free block (decodes_until_blocks_run_out)")
-        new[step - 1] += bs
+        for step in range(first - 1, steps, bs):
+            new[step] += bs
     return new

@@ -125,8 +125,8 @@ class Strategy(ABC):
 
     def repeated(self, plan: StepPlan, steps: int) -> list[int] | None:
         """The loop ran `steps` repeats of `plan` (decode_repeats) without asking: book what those plan()
-        calls would have booked (KV taken as tokens reach new blocks), in the same order. Returns the KV
-        slots each of them newly reserved, or None where none did (the default: nothing to book)."""
+        calls would have booked (KV taken as tokens reach new blocks; which block ids, no record depends
+        on). Returns the KV slots each of them newly reserved, or None where none did (the default)."""
         return None
 
     @abstractmethod
