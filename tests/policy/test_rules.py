@@ -227,7 +227,7 @@ def test_no_step_holds_more_tokens_than_the_strategy_declares(name, case: Case):
     from tokbench.benchmark.strategy_registry import resolve
     from tokbench.engine.policy import PromptStats
 
-    strategy, planned = serve(name, case)
+    _, planned = serve(name, case)
     prompts = [r.prompt_len for r in case.requests]
     bound = resolve(name).largest_step_tokens(case.config(), PromptStats(longest=max(prompts), total=sum(prompts)))
     for p in planned:  # a padded step computes its whole rectangle

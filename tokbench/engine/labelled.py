@@ -21,7 +21,7 @@ class Labelled(NamedTuple):
     labels: list[str]
 
     @staticmethod
-    def of(values, labels: list[str] | None = None) -> "Labelled":
+    def of(values, labels: list[str] | None = None) -> Labelled:
         """Codes of a few distinct strings (`labels`: sorted values unless given)."""
         labels = sorted(set(values)) if labels is None else labels
         code = {label: i for i, label in enumerate(labels)}

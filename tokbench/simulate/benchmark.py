@@ -17,11 +17,10 @@ from pathlib import Path
 
 import torch
 
-from tokbench.benchmark.config import RunConfig
-from tokbench.engine.policy import CPU_DEFAULT_KV_SEQUENCES
 from tokbench.benchmark.checks import load_run_workload, model_len, resolve_strategies
+from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.results_doc import combined_table
-from tokbench.engine.policy import SchedulerConfig
+from tokbench.engine.policy import CPU_DEFAULT_KV_SEQUENCES, SchedulerConfig
 from tokbench.environment import describe_environment
 from tokbench.errors import UserError
 from tokbench.metrics.hardware import find_gpu

@@ -91,10 +91,8 @@ def unspill(runs: list[dict[str, SpilledTable]]) -> list[dict[str, pd.DataFrame]
 @contextmanager
 def scratch_directory(needed_bytes: int = 0):
     """A directory for spilled tables: in /dev/shm when it has `needed_bytes` free, else the temp dir."""
-    where = None
-    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK):
-        if shutil.disk_usage(SHARED_MEMORY).free > needed_bytes:
-            where = str(SHARED_MEMORY)
+    usable = SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)
+    where = str(SHARED_MEMORY) if usable and shutil.disk_usage(SHARED_MEMORY).free > needed_bytes else None
     directory = tempfile.mkdtemp(prefix="tokbench-simulate-", dir=where)
     try:
         yield directory
