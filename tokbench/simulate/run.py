@@ -78,14 +78,14 @@ def simulate_strategy(strategy: type[Strategy], config: SchedulerConfig, request
                         router if replicas > 1 else None, cost_model.kind)
 
 
-_JOBS: list = []  # (args, kwargs, scratch directory, shared rows) per strategy, inherited by forked workers
+_JOBS: list = []  # (args, kwargs, Scratch, shared rows) per strategy, inherited by forked workers
 
 
 def _run_job(i: int):
-    args, kwargs, directory, shared_rows = _JOBS[i]
+    args, kwargs, scratch, shared_rows = _JOBS[i]
     run = simulate_strategy(*args, **kwargs)
     # Tables through files (spill.py); the strategy class may live in a user's file: not sent back.
-    return spill(run.tables, directory, i, shared_rows), run.summary
+    return spill(run.tables, scratch, i, shared_rows), run.summary
 
 
 def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests: list[Request], cost_model, *,
@@ -101,8 +101,8 @@ def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests
     # Paged strategies take longest to simulate (blocks booked step by step): started first, the
     # longest run does not start last, while the other worker idles.
     order = sorted(range(len(strategies)), key=lambda i: strategies[i].kv_layout != "paged")
-    with scratch_directory() as directory:
-        _JOBS[:] = [((s, config, requests, cost_model), kwargs, directory, shared_rows) for s in strategies]
+    with scratch_directory() as scratch:
+        _JOBS[:] = [((s, config, requests, cost_model), kwargs, scratch, shared_rows) for s in strategies]
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 done = dict(zip(order, pool.map(_run_job, order)))

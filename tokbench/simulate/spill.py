@@ -7,11 +7,13 @@ memory, not disk) and the parent maps it back without reading it; the few other 
 pickled. A table whose length is known before the run (the tokens table: one row per output
 token, whatever the strategy) goes into one file per column shared by every run, each run at its
 own place: the parent's combined table is then that file, mapped, with nothing copied.
-The files live in a scratch directory the parent removes when the simulation ends.
+A file that finds /dev/shm full (a container's is often 64 MB) goes to the temp directory instead.
+The files live in scratch directories the parent removes when the simulation ends.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -21,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from tokbench.errors import UserError
 
 SHARED_MEMORY = Path("/dev/shm")
 
@@ -38,7 +42,41 @@ class SpilledTable(NamedTuple):
     others: pd.DataFrame  # the rest, pickled
 
 
-def spill(tables: dict[str, pd.DataFrame], directory: str, slot: int, shared_rows: dict[str, int]) -> dict[str, SpilledTable]:
+class Scratch(NamedTuple):
+    """Where spilled tables go: `primary` (in /dev/shm when it has room), and `fallback` (the temp
+    directory) for a file that found `primary` full."""
+
+    primary: str
+    fallback: str
+
+
+def _write_at(path: str, data: memoryview, offset: int) -> None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while data:  # one pwrite moves at most ~2 GiB
+            written = os.pwrite(fd, data, offset)
+            data, offset = data[written:], offset + written
+    finally:
+        os.close(fd)
+
+
+def _write_column(array: np.ndarray, scratch: Scratch, shared_name: str, own_name: str, start: int) -> SpilledColumn:
+    """The column written at row `start` of the shared file, or, where that directory is full, into
+    a file of its own in the fallback directory (start 0)."""
+    data = memoryview(array).cast("B")
+    places = [(os.path.join(scratch.primary, shared_name), start), (os.path.join(scratch.fallback, own_name), 0)]
+    for path, at in places if scratch.fallback != scratch.primary else places[:1]:
+        try:
+            _write_at(path, data, at * array.itemsize)
+            return SpilledColumn(path, array.dtype.str, at, len(array))
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+    raise UserError(f"simulate: no room to hand a run's tables over ({array.nbytes:,} bytes for one column): "
+                    f"{scratch.primary} and {scratch.fallback} are full; free space or use --workers 1")
+
+
+def spill(tables: dict[str, pd.DataFrame], scratch: Scratch, slot: int, shared_rows: dict[str, int]) -> dict[str, SpilledTable]:
     """Write run number `slot`'s tables; a table of exactly shared_rows[name] rows goes into the
     files that table shares with the other runs, at row slot x shared_rows[name]."""
     out = {}
@@ -50,15 +88,10 @@ def spill(tables: dict[str, pd.DataFrame], directory: str, slot: int, shared_row
             if not (isinstance(values.dtype, np.dtype) and values.dtype != object):
                 others.append(column)
                 continue
-            array = np.ascontiguousarray(values.to_numpy())
-            path = os.path.join(directory, f"{name}-{i}.bin" if shared else f"{slot}-{name}-{i}.bin")
-            start = slot * len(table) if shared else 0
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                os.pwrite(fd, memoryview(array).cast("B"), start * array.itemsize) if len(array) else None
-            finally:
-                os.close(fd)
-            files[column] = SpilledColumn(path, array.dtype.str, start, len(array))
+            own = f"{slot}-{name}-{i}.bin"
+            files[column] = _write_column(np.ascontiguousarray(values.to_numpy()), scratch,
+                                          f"{name}-{i}.bin" if shared else own, own,
+                                          slot * len(table) if shared else 0)
         out[name] = SpilledTable(list(table.columns), files, table[others])
     return out
 
@@ -89,12 +122,14 @@ def unspill(runs: list[dict[str, SpilledTable]]) -> list[dict[str, pd.DataFrame]
 
 
 @contextmanager
-def scratch_directory(needed_bytes: int = 0):
-    """A directory for spilled tables: in /dev/shm when it has `needed_bytes` free, else the temp dir."""
+def scratch_directory():
+    """Directories for spilled tables: in /dev/shm where it can be written (memory, not disk), with
+    the temp directory as the fallback for files that find it full; both removed at the end."""
     usable = SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)
-    where = str(SHARED_MEMORY) if usable and shutil.disk_usage(SHARED_MEMORY).free > needed_bytes else None
-    directory = tempfile.mkdtemp(prefix="tokbench-simulate-", dir=where)
+    fallback = tempfile.mkdtemp(prefix="tokbench-simulate-")
+    primary = tempfile.mkdtemp(prefix="tokbench-simulate-", dir=str(SHARED_MEMORY)) if usable else fallback
     try:
-        yield directory
+        yield Scratch(primary, fallback)
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        for directory in {primary, fallback}:
+            shutil.rmtree(directory, ignore_errors=True)
