@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 STRING_DTYPE = pd.Series(["text"]).dtype  # what a column of Python strings becomes (pandas' default string type)
 
@@ -29,8 +28,12 @@ class Labelled(NamedTuple):
 
     def strings(self) -> pd.api.extensions.ExtensionArray:
         """The column as pandas strings, the type a DataFrame of Python strings would have."""
-        if STRING_DTYPE == object:  # pandas 2: Python strings
-            return pd.array(np.asarray(self.labels, dtype=object)[self.codes], dtype=object)
+        try:
+            import pyarrow as pa
+        except ImportError:  # no Arrow (results then go to CSV, results/format.py): from Python strings
+            pa = None
+        if STRING_DTYPE == object or pa is None:  # (pandas 2 keeps Python strings anyway)
+            return pd.array(np.asarray(self.labels, dtype=object)[self.codes], dtype=STRING_DTYPE)
         decoded = pa.DictionaryArray.from_arrays(pa.array(self.codes), pa.array(self.labels, pa.large_string()))
         return pd.array(decoded.dictionary_decode(), dtype=STRING_DTYPE)
 
