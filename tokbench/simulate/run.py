@@ -9,7 +9,7 @@ and `prepare_s` are 0.
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from dataclasses import dataclass
 
 import pandas as pd
@@ -81,6 +81,13 @@ def simulate_strategy(strategy: type[Strategy], config: SchedulerConfig, request
 _JOBS: list = []  # (args, kwargs, Scratch, shared rows) per strategy, inherited by forked workers
 
 
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C (sent to the whole process group) to the parent, which stops the
+    workers itself; SIGTERM, how it is stopped, ends it at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _run_job(i: int):
     args, kwargs, scratch, shared_rows = _JOBS[i]
     run = simulate_strategy(*args, **kwargs)
@@ -103,10 +110,15 @@ def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests
     order = sorted(range(len(strategies)), key=lambda i: strategies[i].kv_layout != "paged")
     with scratch_directory() as scratch:
         _JOBS[:] = [((s, config, requests, cost_model), kwargs, scratch, shared_rows) for s in strategies]
+        pool = multiprocessing.get_context("fork").Pool(min(workers, len(strategies)), initializer=_worker_signals)
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = dict(zip(order, pool.map(_run_job, order)))
+            done = dict(zip(order, pool.map(_run_job, order, chunksize=1)))
+            pool.close()
+        except BaseException:  # an error in a worker, or the parent interrupted: stop the others now
+            pool.terminate()
+            raise
         finally:
+            pool.join()
             _JOBS.clear()
         tables = unspill([done[i][0] for i in range(len(strategies))])
         return [SimulatedRun(s.name, s, config, t, done[i][1], replicas, router if replicas > 1 else None,
