@@ -37,7 +37,7 @@ def test_an_interrupted_simulation_stops_its_workers_and_cleans_up(tmp_path, sig
         os.killpg(proc.pid, signum)
     else:
         proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err[-2000:]
     assert err.strip().splitlines() == [f"tokbench: interrupted ({signal.Signals(signum).name})"]
     assert not (tmp_path / "out").exists()
