@@ -92,11 +92,7 @@ class Continuous(Strategy):
     def step_done(self, plan: StepPlan) -> None:
         self.running.extend(self.joining)
         self.joining = []
-        done = [s for s in self.running if s.finished]
-        for seq in done:
-            self.kv.free(seq)
-        if done:
-            self.running = [s for s in self.running if not s.finished]
+        self.running = self.release_finished(self.running)
 
 
 @register_variant

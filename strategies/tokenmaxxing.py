@@ -126,11 +126,7 @@ class TokenMaxxing(Strategy):
                                                               {c.seq.seq_id for c in chunks})
 
     def step_done(self, plan: StepPlan) -> None:
-        done = [s for s in self.running if s.finished]
-        for seq in done:
-            self.kv.free(seq)
-        if done:
-            self.running = [s for s in self.running if not s.finished]
+        self.running = self.release_finished(self.running)
 
     def decode_repeats(self, plan: StepPlan) -> int:
         # The same decodes while blocks last: the budget and the queues stay as they are, and a request

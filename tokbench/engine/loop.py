@@ -143,18 +143,16 @@ class Serving:
             return
         start, ends = float(times[0]), times[1:steps + 1].tolist()
         clock.sleep_until(ends[-1])
-        j = steps
-        reserved, new = kv.reserved_tokens(), strategy.repeated(plan, j)
-        reserved = [reserved] * j if new is None else list(accumulate(new, initial=reserved))[1:]
+        reserved, new = kv.reserved_tokens(), strategy.repeated(plan, steps)
+        reserved = [reserved] * steps if new is None else list(accumulate(new, initial=reserved))[1:]
         self.rec.repeated(live, start, ends, reserved, layout=layout, batch=batch, padded=padded,
                           pairs=pairs, read=read, span=span, empty_span=empty_span, kv_used=kv.used_tokens(),
                           kv_capacity=kv.capacity, token_budget=strategy.config.max_batch_tokens)
-        token = runner.repeat_token
+        tokens = [runner.repeat_token] * steps
         for q in live:
-            q.num_computed += j
-            q.token_ids.extend([token] * j)
-        for q in live:
-            if len(q.token_ids) - q.prompt_len >= q.max_tokens:
+            q.num_computed += steps
+            q.token_ids.extend(tokens)
+            if q.finished:
                 self.rec.finish(q, ends[-1])
         strategy.step_done(plan)
 

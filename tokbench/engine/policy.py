@@ -106,6 +106,14 @@ class Strategy(ABC):
     def step_done(self, plan: StepPlan) -> None:
         """Called after the plan ran and its sampled tokens were appended."""
 
+    def release_finished(self, seqs: list[Sequence]) -> list[Sequence]:
+        """Give the KV of the finished among `seqs` back, in their order; the unfinished ones (`seqs`
+        itself, not a copy, when none finished: step_done runs every step)."""
+        done = [s for s in seqs if s.finished]
+        for seq in done:
+            self.kv.free(seq)
+        return [s for s in seqs if not s.finished] if done else seqs
+
     def decode_repeats(self, plan: StepPlan) -> int:
         """How many of the next plan() calls would return `plan` again with every decode one token further,
         and change nothing else (no KV taken or freed, no preemption, queues as they are), provided no

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # mallopt parameters (malloc.h)
 DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
-KEEP_FREED = 1 << 62  # bytes free at the heap's top before glibc gives them back: never, here
+KEEP_FREED = 2**31 - 1  # bytes free at the heap's top before glibc gives them back (mallopt's int: the most)
 
 
 def _glibc():
@@ -50,7 +50,7 @@ def reused_memory():
     hugepages = switch[0]() if switch else None
     if libc is not None:
         libc.mallopt(M_MMAP_MAX, 0)
-        libc.mallopt(M_TRIM_THRESHOLD, ctypes.c_int(min(KEEP_FREED, 2**31 - 1)))
+        libc.mallopt(M_TRIM_THRESHOLD, KEEP_FREED)
     if switch:
         switch[1](False)
     try:
