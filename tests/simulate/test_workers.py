@@ -103,3 +103,8 @@ def test_a_column_is_written_whole_when_the_system_writes_it_in_pieces(monkeypat
     for before, after in zip(runs, back):
         for name in before:
             pd.testing.assert_frame_equal(after[name], before[name], check_exact=True)
+
+
+def test_no_workers_is_refused_in_one_line(config):
+    with pytest.raises(UserError, match=r"^--workers 0: must be at least 1"):
+        simulate_benchmark(config, roofline_for(config, "H100-SXM"), workers=0)

@@ -98,6 +98,8 @@ def _run_job(i: int):
 def simulate(strategies: list[type[Strategy]], config: SchedulerConfig, requests: list[Request], cost_model, *,
              replicas: int = 1, router: str = "round-robin", slo: SLO = SLO(), workers: int = 1) -> list[SimulatedRun]:
     """Each strategy simulated independently; `workers` > 1 runs them in forked processes at once."""
+    if workers < 1:
+        raise UserError(f"--workers {workers}: must be at least 1 (1 simulates the strategies one after another)")
     kwargs = {"replicas": replicas, "router": router, "slo": slo, "check": False}
     for s in strategies:  # user errors here, before any strategy runs
         check_strategy(s, config, requests)
