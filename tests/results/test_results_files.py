@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from results.helpers import FIXTURE, copy_fixture, run_cli, synthetic_results
+from tokbench.engine import host_memory
 from tokbench.errors import UserError
 from tokbench.results import load_results
 from tokbench.results import writer as writer_module
@@ -43,6 +44,7 @@ def test_tokbench_run_writes_results_that_load_back(tmp_path, capsys):
     assert res.run_names == ["static-padded", "tokenmaxxing"]
     assert res.doc["config"]["scheduler"]["max_model_len"] == 128
     assert res.doc["environment"]["torch_threads"] == 1
+    assert res.doc["environment"]["host_huge_pages"] == host_memory.huge_pages_status()
     assert all(len(res.run(n).requests) == 4 for n in res.run_names)
     assert not list(out.glob(".*.tmp"))
 

@@ -12,7 +12,7 @@ from tokbench.engine.attention.kernel_backend import KernelBackend
 from tokbench.engine.attention.select import select_backend
 from tokbench.engine.clock import Clock
 from tokbench.engine.cuda_graphs import DecodeGraphs, graph_buckets
-from tokbench.engine.host_memory import keep_freed_host_memory
+from tokbench.engine.host_memory import huge_pages_status, keep_freed_host_memory
 from tokbench.engine.kv_base import KVCache
 from tokbench.engine.kv_layouts import new_kv_cache
 from tokbench.engine.kv_storage import KVStorage
@@ -61,7 +61,8 @@ class Engine:
                 "attention_choice": choice.to_dict() if choice is not None else None,
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
                 "linear_layers": self.loaded.model.linear_path,
-                "elementwise_kernels": self.loaded.model.elementwise_path}
+                "elementwise_kernels": self.loaded.model.elementwise_path,
+                "host_huge_pages": huge_pages_status()}
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         check_strategy(strategy, config, requests)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from tokbench.engine.host_memory import ask_for_huge_pages
 from tokbench.errors import UserError
 from tokbench.model.config import ModelConfig
 from tokbench.model.hf_checkpoint import load_weights
@@ -29,6 +30,7 @@ class LoadedModel:
 
 def load_model(spec: str, *, dtype: torch.dtype, device: torch.device, seed: int = 0,
                max_model_len: int | None = None) -> LoadedModel:
+    ask_for_huge_pages()  # before the weights are allocated (engine/host_memory.py)
     cfg = resolve_config(spec)
     if max_model_len is not None:
         if max_model_len < 1:
