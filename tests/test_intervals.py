@@ -6,6 +6,7 @@ import random
 import pytest
 
 from tokbench.metrics.intervals import (
+    Estimate,
     difference_estimate,
     estimate,
     estimates_by_metric,
@@ -87,3 +88,12 @@ def test_every_metric_of_a_run_gets_its_estimate():
     assert e["x"].median == 2.0 and e["x"].n == 3 and e["y"].n == 2
     assert format_ratio(ratio_estimate([2.0, 2.2], [1.0, 1.0])).startswith("2.10× (")
     assert format_ratio(ratio_estimate([2.0], [1.0])) == "2.00×"
+
+
+def test_an_interval_that_excludes_a_tie_never_prints_as_touching_it():
+    close = Estimate(1.10, 1.0041, 1.15, 5)  # a win, by an interval whose low end rounds to 1.00
+    assert "beats" in ratio_verdict("a", "b", close) and "[1.004, 1.150]" in ratio_verdict("a", "b", close)
+    assert format_ratio(close) == "1.10× (1.004–1.150)"
+    assert format_ratio(Estimate(0.90, 0.85, 0.99996, 5)) == "0.90× (0.8500–1.0000)"  # four decimals at most
+    tie = Estimate(1.02, 0.998, 1.04, 5)  # a tie keeps two decimals
+    assert format_ratio(tie) == "1.02× (1.00–1.04)" and "no significant difference" in ratio_verdict("a", "b", tie)

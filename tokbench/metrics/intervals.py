@@ -154,11 +154,23 @@ def format_estimate(e: Estimate, fmt: str = "{:,.1f}") -> str:
     return text
 
 
+def _decimals(e: Estimate) -> int:
+    """Two decimals, or up to four where two would print an interval that excludes 1 as touching it
+    ('[1.00, 1.15]' beside 'beats' reads as a contradiction; it is [1.004, 1.15])."""
+    for d in (2, 3):
+        if not e.excludes(1.0) or all(round(bound, d) != 1.0 for bound in (e.lo, e.hi)):
+            return d
+    return 4
+
+
 def format_ratio(e: Estimate) -> str:
     """'1.36× (1.21–1.52)' (n ≥ 2), '1.36×' (one round, or every round alike)."""
     if e.n == 0:
         return "–"
-    return f"{e.median:.2f}× ({e.lo:.2f}–{e.hi:.2f})" if e.has_interval and e.half_width > 0 else f"{e.median:.2f}×"
+    if not (e.has_interval and e.half_width > 0):
+        return f"{e.median:.2f}×"
+    d = _decimals(e)
+    return f"{e.median:.2f}× ({e.lo:.{d}f}–{e.hi:.{d}f})"
 
 
 def ratio_verdict(name_a: str, name_b: str, ratio: Estimate, *, higher_is_better: bool = True,
@@ -169,7 +181,8 @@ def ratio_verdict(name_a: str, name_b: str, ratio: Estimate, *, higher_is_better
     if not ratio.has_interval:
         return (f"{metric}: {name_a} ÷ {name_b} = {ratio.median:.2f}× from a single round; one run names no "
                 "winner (repeat with --repeats N)")
-    interval = f"{ratio.median:.2f}× [{ratio.lo:.2f}, {ratio.hi:.2f}], n = {ratio.n}"
+    d = _decimals(ratio)
+    interval = f"{ratio.median:.2f}× [{ratio.lo:.{d}f}, {ratio.hi:.{d}f}], n = {ratio.n}"
     if not ratio.excludes(1.0):
         return f"{metric}: no significant difference between {name_a} and {name_b} ({name_a} ÷ {name_b} {interval})"
     a_better = (ratio.lo > 1.0) == higher_is_better
