@@ -111,6 +111,8 @@ def main(job_path: str, result_path: str) -> None:
         "records": relative(records, t0),
         "engine": {"vllm": vllm.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+                   # torch's huge-page switch as this process started with it (tokbench's own engine: host_huge_pages)
+                   "thp_mem_alloc_enable": os.environ.get("THP_MEM_ALLOC_ENABLE"),
                    "block_size": cfg.cache_config.block_size, "block_size_requested": requested_block,
                    "num_blocks": cfg.cache_config.num_gpu_blocks,
                    "max_num_seqs": cfg.scheduler_config.max_num_seqs,
