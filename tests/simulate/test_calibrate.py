@@ -11,7 +11,7 @@ from tokbench.benchmark.strategy_registry import resolve
 from tokbench.results import load_results
 from tokbench.simulate.calibrate import calibrate, fit_seconds, run_rounds, step_cycles
 from tokbench.simulate.cost_file import load_cost_model, save_cost_model
-from tokbench.simulate.features import feature_matrix
+from tokbench.simulate.features import FEATURES, feature_matrix
 from tokbench.simulate.linear import LinearStepModel
 from tokbench.simulate.measured import compare, predict_measured
 from tokbench.simulate.run import simulate
@@ -79,8 +79,10 @@ def test_calibrating_stored_results_reports_its_error_and_round_trips(tmp_path):
         assert per_run["steps"] > 0 and 0 <= per_run["step_error_median"] <= per_run["step_error_p90"]
     assert model.target.model.name == "tiny" and model.target.dtype == "fp32"
     assert all(v >= 0 for v in model.seconds.values()) and model.seconds["per_step"] > 0
+    assert list(model.fit["ranges"]) == list(FEATURES)  # what later simulations are checked against
+    assert all(low <= high for low, high in model.fit["ranges"].values())
     path = save_cost_model(model, tmp_path / "cost.json")
-    assert load_cost_model(path) == model
+    assert load_cost_model(path) == model and load_cost_model(path).fit["ranges"] == model.fit["ranges"]
 
 
 def test_predicting_a_measured_run_serves_its_steps_and_compares_every_metric(measured_dir):

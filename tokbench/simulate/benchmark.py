@@ -32,6 +32,7 @@ from tokbench.peers import parse_backends
 from tokbench.results import Results
 from tokbench.results.format import TABLES
 from tokbench.simulate.cost_file import cost_model_doc
+from tokbench.simulate.coverage import extrapolation_notes
 from tokbench.simulate.gpu_memory import gpu_kv_budget
 from tokbench.simulate.memory import reused_memory
 from tokbench.simulate.roofline import RooflineModel
@@ -140,6 +141,7 @@ def _simulate_benchmark(config: RunConfig, cost_model, *, replicas: int, router:
         "notes": notes,
     }
     tables = {name: combined_table(runs, name) for name in TABLES}
+    notes += extrapolation_notes(cost_model, tables["steps"])
     return Results(None, doc, **tables, outputs=None, workload=workload)
 
 

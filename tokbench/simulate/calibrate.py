@@ -18,6 +18,7 @@ from scipy.optimize import nnls
 from tokbench.errors import UserError
 from tokbench.model.config import ModelConfig
 from tokbench.results import load_results
+from tokbench.simulate.coverage import RANGES, feature_ranges
 from tokbench.simulate.features import feature_matrix
 from tokbench.simulate.linear import COEFFICIENTS, LinearStepModel
 from tokbench.simulate.target import Target
@@ -132,5 +133,5 @@ def calibrate(paths: list[str | Path]) -> LinearStepModel:
     unfitted = LinearStepModel(target, fit_seconds(features, cycles))
     fit = {"sources": [str(p) for p in paths], "runs": [r.label for r in runs], "scheduler": scheduler,
            "method": "non-negative least squares on relative step-cycle error",
-           "errors": fit_errors(unfitted, runs)}
+           "errors": fit_errors(unfitted, runs), RANGES: feature_ranges(features)}
     return LinearStepModel(target, unfitted.seconds, fit)

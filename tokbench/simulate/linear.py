@@ -18,6 +18,7 @@ import numpy as np
 from tokbench.engine.plan import StepPlan
 from tokbench.engine.recorder import StepCounts
 from tokbench.errors import UserError
+from tokbench.simulate.coverage import RANGES
 from tokbench.simulate.features import FEATURES, counts_features, plan_features
 from tokbench.simulate.target import Target
 
@@ -38,6 +39,10 @@ class LinearStepModel:
         for name, value in self.seconds.items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise UserError(f"linear cost model: coefficient {name} = {value!r} must be a finite number >= 0")
+        for name, bounds in (self.fit.get(RANGES) or {}).items():
+            if not (isinstance(bounds, list) and len(bounds) == 2 and all(
+                    isinstance(b, (int, float)) and math.isfinite(b) for b in bounds) and bounds[0] <= bounds[1]):
+                raise UserError(f"linear cost model: fit.{RANGES}.{name} = {bounds!r} must be [lowest, highest]")
         object.__setattr__(self, "_w", tuple(float(self.seconds[name]) for name in COEFFICIENTS))
 
     def step_seconds(self, plan: StepPlan) -> float:
