@@ -92,8 +92,10 @@ def test_every_metric_of_a_run_gets_its_estimate():
 
 def test_an_interval_that_excludes_a_tie_never_prints_as_touching_it():
     close = Estimate(1.10, 1.0041, 1.15, 5)  # a win, by an interval whose low end rounds to 1.00
-    assert "beats" in ratio_verdict("a", "b", close) and "[1.004, 1.150]" in ratio_verdict("a", "b", close)
-    assert format_ratio(close) == "1.10× (1.004–1.150)"
-    assert format_ratio(Estimate(0.90, 0.85, 0.99996, 5)) == "0.90× (0.8500–1.0000)"  # four decimals at most
+    assert "beats" in ratio_verdict("a", "b", close) and "1.100× [1.004, 1.150]" in ratio_verdict("a", "b", close)
+    assert format_ratio(close) == "1.100× (1.004–1.150)"
+    tiny_win = Estimate(1.004, 1.002, 1.01, 5)  # the median too, and the percentage, get the digits
+    assert ratio_verdict("a", "b", tiny_win).startswith("output throughput: a beats b by 0.4% (a ÷ b 1.004× [1.002, 1.010]")
+    assert format_ratio(Estimate(0.90, 0.85, 0.99996, 5)) == "0.90000× (0.85000–0.99996)"
     tie = Estimate(1.02, 0.998, 1.04, 5)  # a tie keeps two decimals
     assert format_ratio(tie) == "1.02× (1.00–1.04)" and "no significant difference" in ratio_verdict("a", "b", tie)

@@ -20,7 +20,6 @@ from tokbench.benchmark.kv_fit import check_kv_fits
 from tokbench.benchmark.kv_sizing import cpu_kv_budget, resolve_kv_budget
 from tokbench.benchmark.model_cache import ModelCache
 from tokbench.engine.engine import Engine
-from tokbench.engine.host_memory import ask_for_huge_pages
 from tokbench.engine.memory_budget import KVBudget
 from tokbench.engine.policy import SchedulerConfig, Strategy
 from tokbench.metrics.hardware import DevicePeaks, device_peaks
@@ -59,7 +58,6 @@ def _kv_budget(c: CheckedRun, loaded: LoadedModel, shared: SchedulerConfig) -> t
 
 
 def prepare(config: RunConfig, models: ModelCache | None = None) -> Prepared:
-    ask_for_huge_pages()  # before any tensor: torch's allocator reads the setting once
     c = take_checked(config)
     device = resolve_device(config.model.device)
     dtype = resolve_dtype(config.model.dtype, device)

@@ -155,12 +155,12 @@ def format_estimate(e: Estimate, fmt: str = "{:,.1f}") -> str:
 
 
 def _decimals(e: Estimate) -> int:
-    """Two decimals, or up to four where two would print an interval that excludes 1 as touching it
-    ('[1.00, 1.15]' beside 'beats' reads as a contradiction; it is [1.004, 1.15])."""
-    for d in (2, 3):
-        if not e.excludes(1.0) or all(round(bound, d) != 1.0 for bound in (e.lo, e.hi)):
-            return d
-    return 4
+    """Two decimals, or as many more as it takes for an interval that excludes 1 not to print as
+    touching it ('1.00× [1.00, 1.15]' beside 'beats' reads as a contradiction; it is [1.004, 1.150])."""
+    d = 2
+    while d < 12 and e.excludes(1.0) and any(round(value, d) == 1.0 for value in (e.median, e.lo, e.hi)):
+        d += 1
+    return d
 
 
 def format_ratio(e: Estimate) -> str:
@@ -170,7 +170,7 @@ def format_ratio(e: Estimate) -> str:
     if not (e.has_interval and e.half_width > 0):
         return f"{e.median:.2f}×"
     d = _decimals(e)
-    return f"{e.median:.2f}× ({e.lo:.{d}f}–{e.hi:.{d}f})"
+    return f"{e.median:.{d}f}× ({e.lo:.{d}f}–{e.hi:.{d}f})"
 
 
 def ratio_verdict(name_a: str, name_b: str, ratio: Estimate, *, higher_is_better: bool = True,
@@ -182,10 +182,10 @@ def ratio_verdict(name_a: str, name_b: str, ratio: Estimate, *, higher_is_better
         return (f"{metric}: {name_a} ÷ {name_b} = {ratio.median:.2f}× from a single round; one run names no "
                 "winner (repeat with --repeats N)")
     d = _decimals(ratio)
-    interval = f"{ratio.median:.2f}× [{ratio.lo:.{d}f}, {ratio.hi:.{d}f}], n = {ratio.n}"
+    interval = f"{ratio.median:.{d}f}× [{ratio.lo:.{d}f}, {ratio.hi:.{d}f}], n = {ratio.n}"
     if not ratio.excludes(1.0):
         return f"{metric}: no significant difference between {name_a} and {name_b} ({name_a} ÷ {name_b} {interval})"
     a_better = (ratio.lo > 1.0) == higher_is_better
     winner, loser = (name_a, name_b) if a_better else (name_b, name_a)
     factor = max(ratio.median, 1 / ratio.median)  # how far from a tie, whichever side
-    return f"{metric}: {winner} beats {loser} by {100 * (factor - 1):.0f}% ({name_a} ÷ {name_b} {interval})"
+    return f"{metric}: {winner} beats {loser} by {100 * (factor - 1):.{d - 2}f}% ({name_a} ÷ {name_b} {interval})"

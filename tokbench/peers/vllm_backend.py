@@ -29,9 +29,10 @@ from tokbench.workload.types import Request
 CONFIGS = ("chunked", "no-chunk")
 DTYPE_NAMES = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
 # Set unless the user set them: offline, a CPU KV pool vLLM can size (the budget override then
-# trims it to tokbench's), and the engine core inside the worker.
+# trims it to tokbench's), the engine core inside the worker, and big tensors on huge pages as
+# tokbench's own engine has them (engine/host_memory.py).
 DEFAULT_ENV = {"HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
-               "TOKENIZERS_PARALLELISM": "false"}
+               "TOKENIZERS_PARALLELISM": "false", "THP_MEM_ALLOC_ENABLE": "1"}
 
 
 def engine_args(config: str, s: PeerSettings) -> dict:

@@ -5,7 +5,8 @@ A subprocess keeps vLLM's process-wide settings (thread binding, torch.compile c
 patched torch.set_num_threads) away from tokbench's engine, and gives vLLM the
 `if __name__ == "__main__"` guard it needs. The engine core runs in this process
 (VLLM_ENABLE_V1_MULTIPROCESSING=0), so one `step()` is one engine step and no second process
-competes for the cores. Imports nothing from tokbench, so it starts as fast as vLLM does.
+competes for the cores. Imports from tokbench only the standard-library helper that reports
+huge pages, so it starts as fast as vLLM does.
 
 JOB (JSON): model_dir, dtype, seed, engine_args, requests and warmup as
 [request_id, arrival_s, prompt_token_ids, max_tokens]. RESULT (JSON): one record per request with
@@ -20,6 +21,8 @@ import os
 import sys
 import time
 from collections import deque
+
+from tokbench.engine.host_memory import huge_pages_status
 
 CPU_BLOCK_MULTIPLE = 32  # vLLM's CPU attention (CPU_ATTN) only takes block sizes that are multiples of 32
 
@@ -111,8 +114,7 @@ def main(job_path: str, result_path: str) -> None:
         "records": relative(records, t0),
         "engine": {"vllm": vllm.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-                   # torch's huge-page switch as this process started with it (tokbench's own engine: host_huge_pages)
-                   "thp_mem_alloc_enable": os.environ.get("THP_MEM_ALLOC_ENABLE"),
+                   "host_huge_pages": huge_pages_status(),  # as tokbench's engine records its own
                    "block_size": cfg.cache_config.block_size, "block_size_requested": requested_block,
                    "num_blocks": cfg.cache_config.num_gpu_blocks,
                    "max_num_seqs": cfg.scheduler_config.max_num_seqs,
