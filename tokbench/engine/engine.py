@@ -41,6 +41,8 @@ class Engine:
 
     def __post_init__(self) -> None:
         keep_freed_host_memory()
+        # Settled once torch has allocated (the model is loaded): read once, not at every results write.
+        self.host_huge_pages = huge_pages_status()
         loaded = self.loaded
         self.backend = select_backend(loaded.device, self.attention, dtype=loaded.dtype, cfg=loaded.cfg,
                                       paged_block_size=self.paged_block_size)
@@ -62,7 +64,7 @@ class Engine:
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
                 "linear_layers": self.loaded.model.linear_path,
                 "elementwise_kernels": self.loaded.model.elementwise_path,
-                "host_huge_pages": huge_pages_status()}
+                "host_huge_pages": self.host_huge_pages}
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         check_strategy(strategy, config, requests)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import os
 import sys
@@ -27,22 +26,30 @@ THP_ENV = "THP_MEM_ALLOC_ENABLE"
 _KERNEL_THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 _THP_MIN_BYTES = 2 << 20  # torch asks for huge pages from this size on
 
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
+# mallopt's parameters (glibc's malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+
+
+@functools.lru_cache(maxsize=None)
+def glibc() -> ctypes.CDLL | None:
+    """This process's C library when it is glibc (the mallopt parameters above are glibc's), else None."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version  # noqa: B018 (AttributeError where the C library is not glibc)
+        libc.mallopt  # noqa: B018
+        return libc
+    except (OSError, AttributeError):
+        return None
 
 
 @functools.lru_cache(maxsize=None)
 def keep_freed_host_memory(limit_bytes: int = 1 << 30) -> bool:
     """Returns True when the C library accepted the settings (glibc); a no-op elsewhere."""
-    name = ctypes.util.find_library("c")
-    if not name:
+    libc = glibc()
+    if libc is None:
         return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, min(limit_bytes, 1 << 30))) and bool(mallopt(_M_TRIM_THRESHOLD, limit_bytes))
+    return (bool(libc.mallopt(M_MMAP_THRESHOLD, min(limit_bytes, 1 << 30)))
+            and bool(libc.mallopt(M_TRIM_THRESHOLD, limit_bytes)))
 
 
 def ask_for_huge_pages() -> None:

@@ -119,6 +119,8 @@ def _simulate_benchmark(config: RunConfig, cost_model, *, replicas: int, router:
     sched.validate()
     runs = simulate(strategies, sched, workload.requests, cost_model, replicas=replicas, router=router,
                     slo=SLO(**config.slo.as_dict()), workers=workers)
+    tables = {name: combined_table(runs, name) for name in TABLES}
+    notes += extrapolation_notes(cost_model, tables["steps"])
     bandwidth, flops = target.summary_peaks()
     doc = {
         "run_config": config.to_dict(),
@@ -140,8 +142,6 @@ def _simulate_benchmark(config: RunConfig, cost_model, *, replicas: int, router:
         "failures": [],
         "notes": notes,
     }
-    tables = {name: combined_table(runs, name) for name in TABLES}
-    notes += extrapolation_notes(cost_model, tables["steps"])
     return Results(None, doc, **tables, outputs=None, workload=workload)
 
 

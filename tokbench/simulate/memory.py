@@ -12,21 +12,12 @@ or a numpy without the switch) nothing changes.
 
 from __future__ import annotations
 
-import ctypes
 from contextlib import contextmanager
 
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # mallopt parameters (malloc.h)
+from tokbench.engine.host_memory import M_MMAP_MAX, M_TRIM_THRESHOLD, glibc
+
 DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
 KEEP_FREED = 2**31 - 1  # bytes free at the heap's top before glibc gives them back (mallopt's int: the most)
-
-
-def _glibc():
-    try:
-        libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version  # noqa: B018 (raises AttributeError elsewhere)
-        return libc
-    except (OSError, AttributeError):
-        return None
 
 
 def _hugepage_switch():
@@ -46,7 +37,7 @@ def _hugepage_switch():
 
 @contextmanager
 def reused_memory():
-    libc, switch = _glibc(), _hugepage_switch()
+    libc, switch = glibc(), _hugepage_switch()
     hugepages = switch[0]() if switch else None
     if libc is not None:
         libc.mallopt(M_MMAP_MAX, 0)
