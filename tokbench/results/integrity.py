@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from tokbench.errors import UserError
 
@@ -33,11 +34,10 @@ def bytes_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_digest(path: Path) -> str:
+def file_digest(fh: BinaryIO) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        h.update(block)
     return h.hexdigest()
 
 
@@ -47,8 +47,9 @@ def integrity_block(doc: dict, file_digests: dict[str, str]) -> dict:
     return {"algorithm": ALGORITHM, "document": document_digest(doc), "files": dict(file_digests)}
 
 
-def check_integrity(results_file: Path, doc: dict) -> None:
-    """Raise UserError naming the first file whose content is not what was written."""
+def check_integrity(results_file: Path, doc: dict, open_file: Callable[[str], BinaryIO | None]) -> None:
+    """Raise UserError naming the first file whose content is not what was written; `open_file(name)`
+    opens a file beside results_file (None where there is none)."""
     block = doc["integrity"]
     if block["algorithm"] != ALGORITHM:
         raise UserError(f"{results_file}: integrity algorithm {block['algorithm']!r} is not {ALGORITHM!r}")
@@ -57,8 +58,11 @@ def check_integrity(results_file: Path, doc: dict) -> None:
                         "edited after tokbench wrote it (re-run the benchmark instead of editing results)")
     for name, expected in block["files"].items():
         path = results_file.parent / name
-        if not path.is_file():
+        fh = open_file(name)
+        if fh is None:
             raise UserError(f"{path}: missing (listed in {results_file.name})")
-        if file_digest(path) != expected:
+        with fh:
+            digest = file_digest(fh)
+        if digest != expected:
             raise UserError(f"{path}: its content does not match the digest in {results_file.name}: the file "
                             "was truncated, replaced or edited after it was written")

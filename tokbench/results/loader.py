@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pandas as pd
 
 from tokbench.document_kind import check_document_kind
 from tokbench.errors import UserError
+from tokbench.results.directory_version import DirectoryVersion
 from tokbench.results.format import RESULTS_FILE, SCHEMA_NAME, SCHEMA_VERSION, TABLES
 from tokbench.results.integrity import check_integrity
 from tokbench.results.schema import RESULTS_SCHEMA, validate
@@ -109,9 +109,13 @@ def _results_file(path: str | Path) -> Path:
     return p
 
 
-def _read_doc(file: Path) -> dict:
+def _read_doc(file: Path, version: DirectoryVersion) -> dict:
+    fh = version.open(file.name)
+    if fh is None:  # replaced between finding and opening it (the loader reads again)
+        raise UserError(f"{file.parent}: no results found (expected a results directory or its {RESULTS_FILE})")
     try:
-        text = file.read_text(encoding="utf-8")
+        with fh:
+            text = fh.read().decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{file}: not a tokbench results file (not even text)") from None
     try:
@@ -134,15 +138,18 @@ def _read_doc(file: Path) -> dict:
     unguarded = [doc["tables"][t] for t in TABLES if doc["tables"][t] not in doc["integrity"]["files"]]
     if unguarded:
         raise UserError(f"{file}: table file(s) {', '.join(unguarded)} have no digest under integrity.files")
-    check_integrity(file, doc)
+    check_integrity(file, doc, version.open)
     return doc
 
 
-def _read_table(file: Path, table: str, fmt: str) -> pd.DataFrame:
-    if not file.is_file():
+def _read_table(version: DirectoryVersion, name: str, table: str, fmt: str) -> pd.DataFrame:
+    file = version.path / name
+    fh = version.open(name)
+    if fh is None:
         raise UserError(f"{file}: missing ({table} table named in {RESULTS_FILE})")
     try:
-        df = pd.read_parquet(file) if fmt == "parquet" else pd.read_csv(file)
+        with fh:
+            df = pd.read_parquet(fh) if fmt == "parquet" else pd.read_csv(fh)
     except Exception as exc:  # pyarrow and the csv parser raise many types for a damaged file
         raise UserError(f"{file}: cannot read the {table} table ({type(exc).__name__}: {exc})") from None
     if df.empty and not len(df.columns):
@@ -158,47 +165,36 @@ def _read_table(file: Path, table: str, fmt: str) -> pd.DataFrame:
 READ_ATTEMPTS = 5  # reads of a directory that keeps being replaced while it is read
 
 
-def _identity(file: Path) -> tuple[int, int] | None:
-    try:
-        st = file.stat()
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 def load_results(path: str | Path) -> Results:
     """Read and check a results directory (or its results.json); UserError names the file and the fault.
 
-    A directory replaced while it was read (a writer swapped new results in: results.json is then
-    another file) is read again, so a reader never takes a mix of the two for damage, or for results."""
+    Every file comes from the one version of the directory opened (directory_version.py), so a
+    writer swapping new results in meanwhile never makes a reader take a mix of two for damage, or
+    for results; a fault found in a version that has since been replaced is read again."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         file = _results_file(path)
-        # Held open while reading, the file's inode cannot be freed and given to a newer results.json:
-        # the same (device, inode) at the end means the very directory that was read is still there.
         try:
-            held = os.open(file, os.O_RDONLY)
+            version = DirectoryVersion(file.parent, file.name)
         except OSError:
             continue  # swapped away between finding and opening it
-        try:
-            st = os.fstat(held)
-            before = (st.st_dev, st.st_ino)
+        with version:
             try:
-                res = _load(file)
+                res = _load(file, version)
             except UserError:
-                if attempt == READ_ATTEMPTS or _identity(file) == before:
+                if attempt == READ_ATTEMPTS or version.unchanged():
                     raise
                 continue
-            if attempt == READ_ATTEMPTS or _identity(file) == before:
+            if version.snapshot or attempt == READ_ATTEMPTS or version.unchanged():
                 return res
-        finally:
-            os.close(held)
-    return _load(_results_file(path))  # every attempt raced a writer: one last plain read says what is there
+    file = _results_file(path)  # every attempt raced a writer: one last read says what is there
+    with DirectoryVersion(file.parent, file.name) as version:
+        return _load(file, version)
 
 
-def _load(file: Path) -> Results:
-    doc = _read_doc(file)
+def _load(file: Path, version: DirectoryVersion) -> Results:
+    doc = _read_doc(file, version)
     fmt = doc["tables"]["format"]
-    tables = {t: _read_table(file.parent / doc["tables"][t], t, fmt) for t in TABLES}
+    tables = {t: _read_table(version, doc["tables"][t], t, fmt) for t in TABLES}
     known = set(r["name"] for r in doc["runs"])
     for t, df in tables.items():
         stray = sorted(set(df["run"].astype(str)) - known)
