@@ -1,5 +1,7 @@
 """A results directory is read as the one version that was opened, whatever a writer swaps in meanwhile."""
 
+import shutil
+
 import pytest
 
 from tokbench.results.directory_version import RELATIVE_OPEN, DirectoryVersion
@@ -21,8 +23,12 @@ def test_files_come_from_the_version_opened_after_a_swap(tmp_path):
         assert not version.unchanged()
         with version.open("steps.parquet") as fh:  # by path this would read the new version's
             assert fh.read() == b"old steps"
-        (tmp_path / "out.old" / "steps.parquet").unlink()  # the old version being removed
-        assert version.open("steps.parquet") is None
+        shutil.rmtree(tmp_path / "out.old")  # the writer removes the old version: still readable whole
+        with version.open("steps.parquet") as fh, version.open("results.json") as doc:
+            assert fh.read() == b"old steps" and doc.read() == b"old"
+        with version.open("steps.parquet") as fh:  # each open reads from the start
+            assert fh.read() == b"old steps"
+        assert version.open("tokens.parquet") is None  # not in the version opened
 
 
 def test_a_directory_left_alone_is_unchanged_and_names_no_file_that_is_not_one(tmp_path):

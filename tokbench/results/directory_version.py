@@ -1,11 +1,12 @@
-"""One version of a results directory, read as one: its files opened through a descriptor of the directory.
+"""One version of a results directory, read as one: its files opened together, through a descriptor of it.
 
 A writer replaces a results directory whole (staging.py: a new sibling swapped in, the old one then
-removed), never a file inside a published one. Files opened relative to a descriptor of the
-directory all belong to the version that descriptor holds, however many swaps happen while they are
-read; a file the writer has already removed is missing, and the loader reads again
-(loader.load_results). Reading by path instead mixed versions whenever a swap fell inside a read:
-with two writers replacing one directory back to back, five reads in a row could each catch a swap.
+removed), never a file inside a published one. Its files are opened at once, relative to a
+descriptor of the directory, and read through those descriptors: they all belong to the version
+the descriptor holds, and stay readable when the writer removes that version a moment later. Only
+a swap inside the instant of opening them can leave one missing, and the loader then reads again
+(loader.load_results). Reading by path mixed versions whenever a swap fell anywhere inside a read:
+with two writers replacing one directory back to back, five reads in a row could each catch one.
 Where files cannot be opened relative to a directory (Windows), they are opened by path and the
 directory's results.json is held open, so its identity tells afterwards whether a swap happened.
 """
@@ -31,9 +32,14 @@ class DirectoryVersion:
         st = os.fstat(self._fd)
         self._identity = st.st_dev, st.st_ino
         self._target = target
+        self._files: dict[str, int] = {}  # name -> descriptor, every regular file, opened now
+        if self.snapshot:
+            for name in os.listdir(self._fd):
+                fd = self._open_file(name)
+                if fd is not None:
+                    self._files[name] = fd
 
-    def open(self, name: str) -> BinaryIO | None:
-        """The file `name` of this version for reading in binary, or None where it is not a file."""
+    def _open_file(self, name: str) -> int | None:
         try:
             fd = os.open(name, os.O_RDONLY, dir_fd=self._fd) if self.snapshot else os.open(self.path / name, os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -41,7 +47,19 @@ class DirectoryVersion:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             return None
-        return os.fdopen(fd, "rb")
+        return fd
+
+    def open(self, name: str) -> BinaryIO | None:
+        """The file `name` of this version for reading in binary from its start, or None where it is not
+        a file. Read one at a time: a file opened twice shares one position, rewound at each open."""
+        if name in self._files:
+            fd = self._files[name]
+            os.lseek(fd, 0, os.SEEK_SET)
+            return os.fdopen(os.dup(fd), "rb")
+        if self.snapshot and self._files:
+            return None  # not in this version when it was opened
+        fd = self._open_file(name)
+        return None if fd is None else os.fdopen(fd, "rb")
 
     def unchanged(self) -> bool:
         """Whether the path still names the version opened (no writer swapped another in since)."""
@@ -52,7 +70,8 @@ class DirectoryVersion:
         return (st.st_dev, st.st_ino) == self._identity
 
     def close(self) -> None:
-        os.close(self._fd)
+        for fd in [*self._files.values(), self._fd]:
+            os.close(fd)
 
     def __enter__(self) -> DirectoryVersion:
         return self
