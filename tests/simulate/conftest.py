@@ -15,7 +15,7 @@ TINY_TARGET = Target(PRESETS["tiny"], "fp32", "test cpu", 1e10, 1e11)
 # A made-up step-time model with every term in play (seconds per step / per unit of each feature).
 SYNTHETIC_SECONDS = {"per_step": 2e-3, "computed_tokens": 3e-5, "batch_size": 1e-4, "attention_pairs": 2e-8,
                      "kv_read_tokens": 5e-7, "sampled_tokens": 4e-5, "padded_attention_pairs": 1e-8,
-                     "padded_kv_read_tokens": 3e-7}
+                     "padded_kv_read_tokens": 3e-7, "padded_steps": 5e-4}
 # Small enough for chunked prefill, mixed steps and (tokenmaxxing) preemption; 2 continuous slots.
 KNOBS = SchedulerConfig(kv_budget_tokens=320, max_model_len=128, max_num_seqs=6, max_batch_tokens=64,
                         knobs={"chunk_size": 32, "watermark": 0.0})

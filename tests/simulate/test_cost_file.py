@@ -73,3 +73,13 @@ def test_unreadable_files_fail_in_one_line(tmp_path):
     (tmp_path / "cut.json").write_text('{"schema": "tokbench.cost-model", ')
     with pytest.raises(UserError, match="not valid JSON at line 1"):
         load_cost_model(tmp_path / "cut.json")
+
+
+def test_a_file_written_before_padded_steps_loads_as_that_coefficient_at_zero(tmp_path):
+    # Files calibrated before the padded-layout step cost was a feature were fitted without it.
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(_doc(LINEAR, _set(["parameters", "seconds", "padded_steps"], KeyError))))
+    loaded = load_cost_model(path)
+    assert loaded.seconds["padded_steps"] == 0.0
+    assert {k: v for k, v in loaded.seconds.items() if k != "padded_steps"} == \
+        {k: v for k, v in LINEAR.seconds.items() if k != "padded_steps"}

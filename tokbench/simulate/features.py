@@ -21,16 +21,18 @@ FEATURES: dict[str, str] = {
     "attention_pairs": "query-key pairs, causal: sum of length x context (prefill attention)",
     "kv_read_tokens": "KV tokens read: sum of each row's context (decode attention)",
     "sampled_tokens": "rows that sample a token (the LM head and the sampler)",
+    "padded_steps": "1 for a step in the padded layout (its masks and rectangle kernels: a fixed cost per step)",
     "padded_attention_pairs": "a padded prefill rectangle's pairs beyond the real ones: rows x padded_len x span - real",
     "padded_kv_read_tokens": "a padded decode rectangle's keys beyond the rows' own: rows x span - KV read",
 }
+FEATURES_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
 def step_features(padded, padded_len, batch, computed, pairs, kv_read, sampled, span) -> tuple:
     """Feature values in FEATURES order; `padded` is a bool (or bool array), `span` the longest context."""
     prefill_rectangle = padded * (padded_len > 1)
     decode_rectangle = padded * (padded_len == 1)
-    return (computed, batch, pairs, kv_read, sampled,
+    return (computed, batch, pairs, kv_read, sampled, padded * 1.0,
             prefill_rectangle * (batch * padded_len * span - pairs),
             decode_rectangle * (batch * span - kv_read))
 
@@ -58,10 +60,13 @@ def feature_matrix(steps: pd.DataFrame) -> np.ndarray:
     col = lambda name: steps[name].to_numpy(dtype=float)  # noqa: E731
     computed = col("real_tokens") + col("padded_tokens")
     batch = col("batch_size")
-    known_span = "max_context_tokens" in steps
-    padded = (steps["layout"] == "padded").to_numpy() & known_span
+    padded = (steps["layout"] == "padded").to_numpy()
     padded_len = np.divide(computed, batch, out=np.zeros_like(computed), where=batch > 0)
+    known_span = "max_context_tokens" in steps
     span = col("max_context_tokens") if known_span else np.zeros(len(steps))
     values = step_features(padded, padded_len, batch, computed, col("attention_pairs"), col("kv_read_tokens"),
                            col("sampled_tokens"), span)
-    return np.column_stack(values).reshape(len(steps), len(FEATURES))
+    matrix = np.column_stack(values).reshape(len(steps), len(FEATURES))
+    if not known_span:
+        matrix[:, [FEATURES_INDEX["padded_attention_pairs"], FEATURES_INDEX["padded_kv_read_tokens"]]] = 0.0
+    return matrix

@@ -2,9 +2,10 @@
 
     seconds = per_step + Σ_f per_unit[f] × f        f in features.FEATURES
 
-Eight parameters, each a time with a meaning (seconds per step, per token slot, per row, per
-query-key pair, per KV token read, per sampled row, and per pair / key a padded rectangle adds
-where the backend runs the rectangle); `calibrate` fits them to measured steps.
+Nine parameters, each a time with a meaning (seconds per step, per token slot, per row, per
+query-key pair, per KV token read, per sampled row, per step in the padded layout, and per pair /
+key a padded rectangle adds where the backend runs the rectangle); `calibrate` fits them to
+measured steps.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from tokbench.simulate.target import Target
 
 PER_STEP = "per_step"
 COEFFICIENTS = (PER_STEP, *FEATURES)
+# Coefficients added after cost files were first shared: a file without one was fitted without its
+# feature, which is the same model with the coefficient at 0.
+ADDED_LATER = {"padded_steps": 0.0}
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,10 @@ class LinearStepModel:
     fit: dict = field(default_factory=dict, compare=False)  # where it was fitted and how well (calibrate)
 
     def __post_init__(self) -> None:
-        if set(self.seconds) != set(COEFFICIENTS):
+        given = {**ADDED_LATER, **self.seconds}
+        if set(given) != set(COEFFICIENTS):
             raise UserError(f"linear cost model: coefficients must be exactly {', '.join(COEFFICIENTS)}")
+        object.__setattr__(self, "seconds", {name: given[name] for name in COEFFICIENTS})
         for name, value in self.seconds.items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise UserError(f"linear cost model: coefficient {name} = {value!r} must be a finite number >= 0")
