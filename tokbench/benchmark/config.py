@@ -76,6 +76,8 @@ class RunConfig:
     verify: bool = False
     save_outputs: bool = False
     repeats: int = 1
+    target_precision: float | None = None  # percent: add rounds until every run's output throughput is this precise
+    max_repeats: int | None = None  # with target_precision: the most rounds (default benchmark/precision.py)
     out: str = "results/latest"
 
     def __post_init__(self) -> None:
@@ -95,7 +97,8 @@ class RunConfig:
             "backends": list(self.backends),
             "slo": self.slo.as_dict(),
             "warmup": self.warmup, "seed": self.seed, "verify": self.verify, "save_outputs": self.save_outputs,
-            "repeats": self.repeats, "out": self.out,
+            "repeats": self.repeats, "target_precision": self.target_precision, "max_repeats": self.max_repeats,
+            "out": self.out,
         })
 
     @classmethod
@@ -164,6 +167,15 @@ def validate(config: RunConfig) -> list[str]:
         _bad(p, "backends", [], "name at least one backend (tokbench, hf, vllm, ...)")
     if config.repeats < 1:
         _bad(p, "repeats", config.repeats, "must be at least 1")
+    if config.target_precision is not None and not (_finite(config.target_precision) and
+                                                    0 < config.target_precision < 100):
+        _bad(p, "target_precision", config.target_precision, "must be a percentage between 0 and 100, e.g. 5")
+    if config.max_repeats is not None:
+        if config.target_precision is None:
+            _bad(p, "max_repeats", config.max_repeats, "is the most rounds --target-precision may add; set that too")
+        elif config.max_repeats < max(config.repeats, 2):
+            _bad(p, "max_repeats", config.max_repeats, f"must be at least --repeats and at least 2 "
+                 f"(--repeats is {config.repeats})")
     if not config.out:
         _bad(p, "out", config.out, "give a results directory")
     o = config.workload.options

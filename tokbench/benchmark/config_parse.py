@@ -22,7 +22,8 @@ from tokbench.benchmark.config_errors import ConfigError, flag_of, key_of_flag
 from tokbench.errors import UserError
 from tokbench.workload.options import WorkloadOptions, parse_window
 
-_TOP_SCALARS = {"warmup": bool, "seed": int, "verify": bool, "save_outputs": bool, "repeats": int, "out": str}
+_TOP_SCALARS = {"warmup": bool, "seed": int, "verify": bool, "save_outputs": bool, "repeats": int,
+                "target_precision": float, "max_repeats": int, "out": str}
 _SECTIONS = {"model": ModelSettings, "scheduler": SchedulerSettings, "slo": SLOSettings}
 _IGNORED = ("schema", "schema_version")
 _OPTION_FIELDS = [f.name for f in fields(WorkloadOptions) if f.name != "progress"]

@@ -31,8 +31,9 @@ def add_round_slowdowns(records: list[dict], steps: pd.DataFrame) -> None:
         record["round_slowdown"] = slowdowns.get(record["round"])
 
 
-def warning(name: str, record: dict, rounds: int) -> str | None:
-    """One line naming the strategy (and round) when the record shows a disturbance, else None."""
+def warning(name: str, record: dict, rounds: int | None) -> str | None:
+    """One line naming the strategy (and round) when the record shows a disturbance, else None.
+    `rounds`: how many rounds the run has; None while that is open (--target-precision)."""
     reasons = []
     slowdown = record.get("round_slowdown")
     if slowdown is not None and slowdown >= ROUND_SLOW:
@@ -47,7 +48,7 @@ def warning(name: str, record: dict, rounds: int) -> str | None:
         reasons.append(f"{record['gpu_other_processes']} other process(es) on the GPU")
     if not reasons:
         return None
-    where = f" (round {record['round'] + 1} of {rounds})" if rounds > 1 else ""
+    where = "" if rounds == 1 else f" (round {record['round'] + 1}" + (f" of {rounds})" if rounds else ")")
     load = record.get("load_average_after")
     tail = f"; load average {load:.1f} on {cores} cores" if load is not None and cores else ""
     return f"noise: {name}{where}: " + "; ".join(reasons) + tail

@@ -20,6 +20,7 @@ class Progress:
     message: str = ""
     round: int = 0  # which round of the run, from 0 (tokbench run --repeats N)
     rounds: int = 1
+    at_most: bool = False  # rounds is the most there will be: they stop once precise enough (--target-precision)
     # On "done" and "failed": the results of the runs finished so far, marked incomplete (built when
     # called), for a caller that keeps them as it goes so an interruption loses no finished run.
     so_far: Callable[[], "Results"] | None = None

@@ -116,8 +116,9 @@ def _set_knobs(p: Prepared) -> dict:
 
 
 def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: list[str], notes: list[str], *,
-                      complete: bool = True) -> Results:
-    """complete=False: the runs (and rounds) finished so far of a run that goes on (kept if it is interrupted)."""
+                      complete: bool = True, precision: dict | None = None) -> Results:
+    """complete=False: the runs (and rounds) finished so far of a run that goes on (kept if it is interrupted).
+    `precision`: benchmark/precision.py's record, when rounds ran until a target precision."""
     loaded, wl = p.loaded, p.workload
     config = {
         "model": {"spec": p.config.model.spec, "source": loaded.source, "dtype": str(p.dtype).removeprefix("torch."),
@@ -152,6 +153,8 @@ def benchmark_results(p: Prepared, runs: dict[str, list[RoundRun]], failures: li
         "failures": failures,
         "notes": notes,
     }
+    if precision is not None:
+        doc["precision"] = precision
     tables = {name: _table(runs, name) for name in TABLES}
     outputs = {name: rounds[0].run.outputs for name, rounds in runs.items()}  # greedy: every round's are alike
     return Results(None, doc, **tables, outputs=outputs, workload=wl)

@@ -8,6 +8,8 @@
 With repeats, the workload is served `repeats` times per strategy. Each round runs every strategy
 once, in an order that rotates from round to round (round r starts at the r-th), so drift and bursts
 of load fall on every strategy alike; ratios between strategies are then taken round by round.
+With `target_precision`, rounds are added until every run's output throughput is that precise, up
+to `max_repeats` (benchmark/precision.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 
 from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.model_cache import ModelCache
+from tokbench.benchmark import precision
 from tokbench.benchmark.noise import add_round_slowdowns, round_record, warning
 from tokbench.benchmark.prepare import Prepared, prepare
 from tokbench.benchmark.progress import OnProgress, Progress, ignore
@@ -43,11 +46,13 @@ class _Round:
     index: int
     emit: OnProgress
     so_far: Callable[[], Results]  # the runs and rounds finished so far, marked incomplete
+    most: int  # rounds at most
+    open_ended: bool  # rounds stop early once precise enough (--target-precision)
 
     def progress(self, kind, run: str, done: int = 0, message: str = "") -> None:
         keep = self.so_far if kind in ("done", "failed") else None
-        self.emit(Progress(kind, run, done, len(self.p.workload.requests), message, self.index, self.p.config.repeats,
-                           so_far=keep))
+        self.emit(Progress(kind, run, done, len(self.p.workload.requests), message, self.index, self.most,
+                           so_far=keep, at_most=self.open_ended))
 
 
 def rotation(units: list, round_index: int) -> list:
@@ -94,25 +99,35 @@ def _rounds(p: Prepared, emit: OnProgress, notes: list[str]) -> tuple[dict[str, 
     def so_far() -> Results:
         return benchmark_results(p, {k: list(v) for k, v in by_name.items()}, list(failures), notes, complete=False)
 
-    for index in range(p.config.repeats):
-        at = _Round(p, index, emit, so_far)
+    target = p.config.target_precision
+    least = precision.least_rounds(p.config.repeats, target)
+    most = precision.most_rounds(p.config.repeats, target, p.config.max_repeats)
+    open_ended = least < most
+    for index in range(most):
+        if index >= least and precision.reached(_half_widths(by_name), target):
+            break
+        at = _Round(p, index, emit, so_far, most, open_ended)
         for position, unit in enumerate(rotation(units, index)):
             done = _peer_round(at, position) if unit is PEERS else [_strategy_round(at, unit, position)]
             for item in done:
                 if isinstance(item, str):
-                    failures.append(item if p.config.repeats == 1 else f"{item} (round {index + 1})")
+                    failures.append(item if most == 1 else f"{item} (round {index + 1})")
                     units.remove(unit)
                     by_name.pop(unit.name, None)
                     at.progress("failed", unit.name, message=item)
                     continue
                 by_name.setdefault(item.run.name, []).append(item)
-                item.noise["warning"] = warning(item.run.name, item.noise, p.config.repeats)
+                item.noise["warning"] = warning(item.run.name, item.noise, None if open_ended else most)
                 if item.noise["warning"]:
                     emit(Progress("note", message=item.noise["warning"]))
                 if unit is not PEERS:
                     at.progress("done", unit.name, len(p.workload.requests))
     order = [cls.name for cls in p.strategies] + [run_name(peer) for peer in p.peers]
     return {name: by_name[name] for name in order if name in by_name}, failures
+
+
+def _half_widths(runs: dict[str, list[RoundRun]]) -> dict[str, float]:
+    return precision.half_widths({name: [r.run.summary for r in rounds] for name, rounds in runs.items()})
 
 
 def _compare_rounds(runs: dict[str, list[RoundRun]], repeats: int, emit: OnProgress) -> None:
@@ -156,7 +171,14 @@ def run_benchmark(config: RunConfig, *, on_progress: OnProgress | None = None,
     runs, failures = _rounds(p, emit, notes)
     if not runs:
         raise UserError("; ".join(failures) or "nothing ran")
-    _compare_rounds(runs, config.repeats, emit)
+    rounds = max(len(r) for r in runs.values())
+    _compare_rounds(runs, rounds, emit)
     if config.verify:
         _verify(p, runs, emit)
-    return benchmark_results(p, runs, failures, notes)
+    reached = None
+    if config.target_precision is not None:
+        most = precision.most_rounds(config.repeats, config.target_precision, config.max_repeats)
+        reached = precision.record(config.target_precision, rounds, most, _half_widths(runs))
+        notes.append(precision.line(reached))
+        emit(Progress("note", message=notes[-1]))
+    return benchmark_results(p, runs, failures, notes, precision=reached)

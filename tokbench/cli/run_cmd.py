@@ -25,6 +25,8 @@ def run(
     strategy: Annotated[list[str], typer.Option("--strategy", "-s", help="Strategy name (repeatable), 'all', or path/to/file.py:Class.")] = ["all"],  # noqa: B006
     ablation: Annotated[bool, typer.Option("--ablation", help="Run the ladder static-padded → continuous → continuous-paged → tokenmaxxing-nochunk → tokenmaxxing and report what each step changes.")] = False,
     repeats: Annotated[int, typer.Option("--repeats", help="Serve the workload N times per strategy, in a rotating order; report medians with 95% intervals, and name a winner only where the interval excludes a tie.")] = 1,
+    target_precision: Annotated[Optional[float], typer.Option("--target-precision", metavar="PERCENT", help="Add rounds (at least --repeats, at least 2) until every run's output throughput has a 95% interval within ±PERCENT of its median, or --max-repeats is reached.")] = None,
+    max_repeats: Annotated[Optional[int], typer.Option("--max-repeats", help="With --target-precision: the most rounds (default 10, or --repeats if more).")] = None,
     workload: Annotated[str, typer.Option("--workload", "-w", help="Workload preset name or trace/spec file.")] = "quick",
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset (tiny, llama-1b, llama-8b, qwen2.5-7b) or HF directory.")] = "tiny",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",

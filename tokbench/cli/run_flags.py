@@ -72,7 +72,8 @@ _ONE: dict[str, tuple[str | None, Callable]] = {
     "strategy": ("strategies", list), "ablation": ("strategies", lambda on: list(LADDER) if on else None),
     "backend": ("backends", list),
     "seed": ("seed", int), "warmup": ("warmup", bool), "verify": ("verify", bool),
-    "save_outputs": ("save_outputs", bool), "repeats": ("repeats", int), "out": ("out", str),
+    "save_outputs": ("save_outputs", bool), "repeats": ("repeats", int),
+    "target_precision": ("target_precision", float), "max_repeats": ("max_repeats", int), "out": ("out", str),
 }
 
 

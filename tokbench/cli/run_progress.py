@@ -41,7 +41,8 @@ class ProgressDisplay:
             self.started = True
         # One bar per run across its rounds: round r's requests count after the r rounds before it.
         total = event.total * event.rounds or None
-        label = event.run if event.rounds == 1 else f"{event.run} {event.round + 1}/{event.rounds}"
+        label = event.run if event.rounds == 1 else \
+            f"{event.run} {event.round + 1}/{'≤' if event.at_most else ''}{event.rounds}"
         if event.run not in self.tasks:
             self.tasks[event.run] = self.bars.add_task(label, total=total)
         self.bars.update(self.tasks[event.run], completed=event.round * event.total + event.done, total=total,

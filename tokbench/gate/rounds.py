@@ -24,9 +24,12 @@ from tokbench.results import Results, load_results
 from tokbench.results.fingerprint import measured_fingerprint, mismatches
 
 
+ONE_ROUND = {"repeats": 1, "target_precision": None, "max_repeats": None}  # the gate's rounds are its own
+
+
 def _verified_first(config: RunConfig, round_no: int) -> RunConfig:
     # Tokens are deterministic: checking them against the reference once is enough.
-    return config.with_values({"verify": round_no == 1, "repeats": 1})
+    return config.with_values({"verify": round_no == 1, **ONE_ROUND})
 
 
 def run_rounds(config: RunConfig, rounds: range, out_dir: Path, wrap_runner: Callable | None,
@@ -70,7 +73,7 @@ def run_ab_rounds(config: RunConfig, reference: Reference, rounds: range, out_di
         sides = [
             ([sys.executable, "-m", "tokbench.gate.worker", str(config_file), str(cand_dir)], None,
              f"round {i}, candidate"),
-            (*reference.command(config_to_flags(config.with_values({"repeats": 1})), ref_dir),
+            (*reference.command(config_to_flags(config.with_values(ONE_ROUND)), ref_dir),
              f"round {i}, reference {reference.label}"),
         ]
         for argv, env, what in (sides if i % 2 else sides[::-1]):

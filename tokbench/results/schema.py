@@ -142,6 +142,16 @@ RESULTS_SCHEMA: dict = {
             "properties": {"format": {"enum": ["parquet", "csv"]},
                            **{name: {"type": "string"} for name in (*TABLES, "outputs")}},
         },
+        "precision": {
+            "type": "object",
+            "description": "With --target-precision: the target, the rounds run, whether every run's output "
+                           "throughput reached it, and each run's 95% half-width in percent.",
+            "required": ["metric", "target_percent", "max_repeats", "rounds", "reached", "half_width_percent"],
+            "properties": {"metric": {"type": "string"}, "target_percent": {"type": "number"},
+                           "max_repeats": {"type": "integer", "minimum": 2}, "rounds": {"type": "integer", "minimum": 1},
+                           "reached": {"type": "boolean"},
+                           "half_width_percent": {"type": "object", "additionalProperties": {"type": ["number", "null"]}}},
+        },
         "integrity": {
             "type": "object",
             "description": "SHA-256 of this document (canonical JSON without this block) and of every file "

@@ -73,7 +73,7 @@ def save_results(results, out_dir: str | Path, *, save_outputs: bool = False, co
     complete=False marks results written while the run goes on (the runs so far) or kept from an
     interrupted run; None: as the results say (Results.complete)."""
     doc = results.doc
-    extra = {k: doc[k] for k in ("run_config", "simulation", "failures", "notes", "fingerprint") if k in doc}
+    extra = {k: doc[k] for k in ("run_config", "simulation", "failures", "notes", "fingerprint", "precision") if k in doc}
     tables = {name: [getattr(results, name)] for name in TABLES}
     workload = results.workload if results.workload is not None else doc["workload"]  # loaded: as recorded
     return write_results(out_dir, config=doc["config"], environment=doc["environment"], runs=doc["runs"],
