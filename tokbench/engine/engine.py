@@ -22,6 +22,7 @@ from tokbench.engine.runner import Runner
 from tokbench.engine.sequence import Sequence
 from tokbench.metrics.cost_model import CostModel
 from tokbench.model import LoadedModel
+from tokbench.model.onednn_cache import primitive_cache_status
 from tokbench.workload.types import Request
 
 
@@ -64,7 +65,8 @@ class Engine:
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
                 "linear_layers": self.loaded.model.linear_path,
                 "elementwise_kernels": self.loaded.model.elementwise_path,
-                "host_huge_pages": self.host_huge_pages}
+                "host_huge_pages": self.host_huge_pages,
+                "onednn_primitive_cache": primitive_cache_status() if self.loaded.device.type == "cpu" else None}
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         check_strategy(strategy, config, requests)

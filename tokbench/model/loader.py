@@ -13,6 +13,7 @@ from tokbench.model.config import ModelConfig
 from tokbench.model.hf_checkpoint import load_weights
 from tokbench.model.llama import LlamaModel
 from tokbench.model.model_spec import resolve_config
+from tokbench.model.onednn_cache import ask_for_primitive_cache
 from tokbench.model.presets import PRESETS
 from tokbench.model.random_init import init_random_weights
 
@@ -31,6 +32,7 @@ class LoadedModel:
 def load_model(spec: str, *, dtype: torch.dtype, device: torch.device, seed: int = 0,
                max_model_len: int | None = None) -> LoadedModel:
     ask_for_huge_pages()  # before the weights are allocated (engine/host_memory.py)
+    ask_for_primitive_cache()  # before the linears are packed, oneDNN's first primitive (model/onednn_cache.py)
     cfg = resolve_config(spec)
     if max_model_len is not None:
         if max_model_len < 1:

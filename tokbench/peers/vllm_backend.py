@@ -22,6 +22,7 @@ import torch
 
 from tokbench.workload.warmup import warmup_requests
 from tokbench.errors import UserError
+from tokbench.model import onednn_cache
 from tokbench.peers.records import PeerRequest, PeerRun, make_run
 from tokbench.peers.settings import PeerSettings
 from tokbench.workload.types import Request
@@ -29,10 +30,12 @@ from tokbench.workload.types import Request
 CONFIGS = ("chunked", "no-chunk")
 DTYPE_NAMES = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
 # Set unless the user set them: offline, a CPU KV pool vLLM can size (the budget override then
-# trims it to tokbench's), the engine core inside the worker, and big tensors on huge pages as
-# tokbench's own engine has them (engine/host_memory.py).
+# trims it to tokbench's), the engine core inside the worker, and, as tokbench's own engine has
+# them, big tensors on huge pages (engine/host_memory.py) and oneDNN's larger primitive cache
+# (model/onednn_cache.py).
 DEFAULT_ENV = {"HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
-               "TOKENIZERS_PARALLELISM": "false", "THP_MEM_ALLOC_ENABLE": "1"}
+               "TOKENIZERS_PARALLELISM": "false", "THP_MEM_ALLOC_ENABLE": "1",
+               onednn_cache.ENV: str(onednn_cache.CAPACITY)}
 
 
 def engine_args(config: str, s: PeerSettings) -> dict:

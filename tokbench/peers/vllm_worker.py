@@ -23,6 +23,7 @@ import time
 from collections import deque
 
 from tokbench.engine.host_memory import huge_pages_status
+from tokbench.model.onednn_cache import primitive_cache_status
 
 CPU_BLOCK_MULTIPLE = 32  # vLLM's CPU attention (CPU_ATTN) only takes block sizes that are multiples of 32
 
@@ -115,6 +116,7 @@ def main(job_path: str, result_path: str) -> None:
         "engine": {"vllm": vllm.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
                    "host_huge_pages": huge_pages_status(),  # as tokbench's engine records its own
+                   "onednn_primitive_cache": primitive_cache_status(),
                    "block_size": cfg.cache_config.block_size, "block_size_requested": requested_block,
                    "num_blocks": cfg.cache_config.num_gpu_blocks,
                    "max_num_seqs": cfg.scheduler_config.max_num_seqs,
