@@ -19,9 +19,9 @@ from typing import Callable
 
 import torch
 
+from tokbench.benchmark import precision
 from tokbench.benchmark.config import RunConfig
 from tokbench.benchmark.model_cache import ModelCache
-from tokbench.benchmark import precision
 from tokbench.benchmark.noise import add_round_slowdowns, round_record, warning
 from tokbench.benchmark.prepare import Prepared, prepare
 from tokbench.benchmark.progress import OnProgress, Progress, ignore
