@@ -99,3 +99,11 @@ def test_an_interval_that_excludes_a_tie_never_prints_as_touching_it():
     assert format_ratio(Estimate(0.90, 0.85, 0.99996, 5)) == "0.90000× (0.85000–0.99996)"
     tie = Estimate(1.02, 0.998, 1.04, 5)  # a tie keeps two decimals
     assert format_ratio(tie) == "1.02× (1.00–1.04)" and "no significant difference" in ratio_verdict("a", "b", tie)
+
+
+def test_the_spread_of_rounds_is_half_their_range_over_the_median():
+    from tokbench.metrics.rounds import rounds_spread
+
+    rounds = [{"ttft": 18.0}, {"ttft": 20.0}, {"ttft": 22.0}, {"ttft": None}]
+    assert rounds_spread(rounds, "ttft") == pytest.approx(2.0 / 20.0)
+    assert math.isnan(rounds_spread(rounds[:1], "ttft")) and math.isnan(rounds_spread(rounds, "missing"))

@@ -97,3 +97,16 @@ def test_predicting_a_measured_run_serves_its_steps_and_compares_every_metric(me
     assert set(table.run) == set(measured.run_names) and table.predicted.notna().all()
     row = table[(table.run == "tokenmaxxing") & (table.metric == "output_throughput")].iloc[0]
     assert row.relative_error == pytest.approx(row.predicted / row.measured - 1)
+    assert table.measured_spread.isna().all()  # one measured round: no spread to judge an error by
+
+
+def test_the_comparison_gives_the_measured_rounds_spread(tmp_path):
+    from tests.results.helpers import synthetic_results
+
+    measured = load_results(synthetic_results(tmp_path / "m", {"a": [{"median_ttft_ms": 18.0},
+                                                                      {"median_ttft_ms": 22.0},
+                                                                      {"median_ttft_ms": 20.0}]}))
+    predicted = load_results(synthetic_results(tmp_path / "p", {"a": {"median_ttft_ms": 17.0}}))
+    row = compare(predicted, measured, ("median_ttft_ms",)).iloc[0]
+    assert (row.predicted, row.measured) == (17.0, 20.0)
+    assert row.relative_error == pytest.approx(-0.15) and row.measured_spread == pytest.approx(0.10)

@@ -47,7 +47,7 @@ def test_simulate_against_a_measured_run_then_report_and_compare(monkeypatch, ca
                              "--format", "md")
     assert code == 0, err
     text = (tmp_path / "rep" / "report.md").read_text()
-    assert "## Predicted against measured" in text and "tokbench (simulated)" in text
+    assert "## Predicted against measured" in text and "tokbench (simulated)" in text and "measured rounds ±" in text
     code, stdout, err = _tokbench(monkeypatch, capsys, "compare", measured_dir, out)
     assert code == 0, err
 

@@ -51,7 +51,8 @@ def _fmt(value: float) -> str:
 
 
 def print_against(table, against) -> None:
-    out = Table(title=f"predicted / measured ({against})", title_justify="left")
+    out = Table(title=f"predicted / measured ({against}; ±: half the range of the measured rounds)",
+                title_justify="left")
     out.add_column("metric")
     runs = list(dict.fromkeys(table["run"]))
     for run in runs:
@@ -61,7 +62,8 @@ def print_against(table, against) -> None:
         for run in runs:
             row = table[(table["run"] == run) & (table["metric"] == metric)].iloc[0]
             err = "" if math.isnan(row.relative_error) else f" ({row.relative_error:+.0%})"
-            cells.append(f"{_fmt(row.predicted)} / {_fmt(row.measured)}{err}")
+            spread = "" if math.isnan(row.measured_spread) else f" ±{row.measured_spread:.0%}"
+            cells.append(f"{_fmt(row.predicted)} / {_fmt(row.measured)}{spread}{err}")
         out.add_row(label, *cells)
     Console().print(out)
 

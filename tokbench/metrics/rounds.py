@@ -8,6 +8,8 @@ runs are made round by round (paired) when both ran in the same rounds of one be
 
 from __future__ import annotations
 
+import statistics
+
 from tokbench.metrics.intervals import (
     Estimate,
     estimates_by_metric,
@@ -35,6 +37,16 @@ def aggregate(rounds: list[dict]) -> tuple[dict, dict[str, Estimate]]:
 def rounds_of(entry: dict) -> list[dict]:
     """A results.json run entry's per-round summaries (results written before rounds: its one summary)."""
     return entry.get("rounds") or [entry["summary"]]
+
+
+def rounds_spread(rounds: list[dict], metric: str) -> float:
+    """How far apart a metric's rounds were: half their range as a share of their median (NaN with
+    fewer than two rounds). A prediction, like any one more round, can be expected within about it."""
+    values = sorted(float(r[metric]) for r in rounds if r.get(metric) is not None)
+    if len(values) < 2:
+        return float("nan")
+    middle = statistics.median(values)
+    return (values[-1] - values[0]) / 2 / abs(middle) if middle else float("nan")
 
 
 def ratio(a_rounds: list[dict], b_rounds: list[dict], metric: str, *, paired: bool) -> Estimate:

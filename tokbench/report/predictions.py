@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from tokbench.metrics.rounds import rounds_spread
 from tokbench.report.metric_info import format_value, metric_info
 from tokbench.report.tables import TextTable
 from tokbench.results.loader import Results
@@ -15,17 +18,19 @@ def is_simulated(res: Results) -> bool:
 
 
 def prediction_table(results: list[Results]) -> TextTable | None:
-    """Rows (run, metric, predicted, measured, error) for every run name a simulated and a measured
-    results set share; None when the report has no such pair."""
+    """Rows (run, metric, predicted, measured, error, measured rounds' spread) for every run name a
+    simulated and a measured results set share; None when the report has no such pair."""
     rows = []
     for sim in [r for r in results if is_simulated(r)]:
         for real in [r for r in results if not is_simulated(r)]:
             for name in [n for n in sim.run_names if n in real.run_names]:
-                p, m = sim.run(name).summary, real.run(name).summary
+                p, measured_run = sim.run(name).summary, real.run(name)
                 for metric in METRICS:
-                    pv, mv = p.get(metric), m.get(metric)
+                    pv, mv = p.get(metric), measured_run.summary.get(metric)
                     err = f"{pv / mv - 1:+.1%}" if pv is not None and mv else "–"
+                    spread = rounds_spread(measured_run.rounds, metric)
                     label = name if len(results) == 2 else f"{sim.path.parent.name} / {real.path.parent.name}: {name}"
                     rows.append([label, metric_info(metric).label, format_value(metric, pv),
-                                 format_value(metric, mv), err])
-    return TextTable(["run", "metric", "predicted", "measured", "error"], rows, align_left=2) if rows else None
+                                 format_value(metric, mv), err, "–" if math.isnan(spread) else f"±{spread:.1%}"])
+    return TextTable(["run", "metric", "predicted", "measured", "error", "measured rounds ±"], rows,
+                     align_left=2) if rows else None

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from tokbench.benchmark.config_files import load_config
+from tokbench.metrics.rounds import rounds_spread
 from tokbench.results import Results
 from tokbench.simulate.benchmark import simulate_benchmark
 
@@ -35,12 +36,15 @@ def _number(value) -> float:
 
 def compare(predicted: Results, measured: Results, metrics: tuple[str, ...] = COMPARED) -> pd.DataFrame:
     """One row per (run, metric) of the runs both have: predicted, measured, relative error
-    (predicted / measured - 1; NaN where the measured value is 0 or missing)."""
+    (predicted / measured - 1; NaN where the measured value is 0 or missing), and the measured
+    rounds' spread (metrics/rounds.rounds_spread; NaN for a single round): an error within it is
+    as close as the measurement repeats itself."""
     rows = []
     for name in [n for n in predicted.run_names if n in measured.run_names]:
-        p_summary, m_summary = predicted.run(name).summary, measured.run(name).summary
+        p_summary, real = predicted.run(name).summary, measured.run(name)
         for metric in metrics:
-            p, m = _number(p_summary.get(metric)), _number(m_summary.get(metric))
+            p, m = _number(p_summary.get(metric)), _number(real.summary.get(metric))
             rel = p / m - 1.0 if m and not math.isnan(m) else float("nan")
-            rows.append({"run": name, "metric": metric, "predicted": p, "measured": m, "relative_error": rel})
-    return pd.DataFrame(rows, columns=["run", "metric", "predicted", "measured", "relative_error"])
+            rows.append({"run": name, "metric": metric, "predicted": p, "measured": m, "relative_error": rel,
+                         "measured_spread": rounds_spread(real.rounds, metric)})
+    return pd.DataFrame(rows, columns=["run", "metric", "predicted", "measured", "relative_error", "measured_spread"])
