@@ -42,8 +42,10 @@ class Engine:
 
     def __post_init__(self) -> None:
         keep_freed_host_memory()
-        # Settled once torch has allocated (the model is loaded): read once, not at every results write.
+        # Settled once torch has allocated and oneDNN built its first kernel (the model is loaded):
+        # read once, not at every results write.
         self.host_huge_pages = huge_pages_status()
+        self.onednn_primitive_cache = primitive_cache_status() if self.loaded.device.type == "cpu" else None
         loaded = self.loaded
         self.backend = select_backend(loaded.device, self.attention, dtype=loaded.dtype, cfg=loaded.cfg,
                                       paged_block_size=self.paged_block_size)
@@ -66,7 +68,7 @@ class Engine:
                 "linear_layers": self.loaded.model.linear_path,
                 "elementwise_kernels": self.loaded.model.elementwise_path,
                 "host_huge_pages": self.host_huge_pages,
-                "onednn_primitive_cache": primitive_cache_status() if self.loaded.device.type == "cpu" else None}
+                "onednn_primitive_cache": self.onednn_primitive_cache}
 
     def check(self, strategy: type[Strategy], config: SchedulerConfig, requests: list[Request]) -> None:
         check_strategy(strategy, config, requests)

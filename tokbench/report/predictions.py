@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tokbench.metrics.rounds import rounds_spread
+from tokbench.metrics.predicted import compare
 from tokbench.report.metric_info import format_value, metric_info
 from tokbench.report.tables import TextTable
 from tokbench.results.loader import Results
@@ -23,14 +23,15 @@ def prediction_table(results: list[Results]) -> TextTable | None:
     rows = []
     for sim in [r for r in results if is_simulated(r)]:
         for real in [r for r in results if not is_simulated(r)]:
-            for name in [n for n in sim.run_names if n in real.run_names]:
-                p, measured_run = sim.run(name).summary, real.run(name)
-                for metric in METRICS:
-                    pv, mv = p.get(metric), measured_run.summary.get(metric)
-                    err = f"{pv / mv - 1:+.1%}" if pv is not None and mv else "–"
-                    spread = rounds_spread(measured_run.rounds, metric)
-                    label = name if len(results) == 2 else f"{sim.path.parent.name} / {real.path.parent.name}: {name}"
-                    rows.append([label, metric_info(metric).label, format_value(metric, pv),
-                                 format_value(metric, mv), err, "–" if math.isnan(spread) else f"±{spread:.1%}"])
+            for row in compare(sim, real, METRICS).itertuples():
+                label = row.run if len(results) == 2 else \
+                    f"{sim.path.parent.name} / {real.path.parent.name}: {row.run}"
+                rows.append([label, metric_info(row.metric).label, format_value(row.metric, row.predicted),
+                             format_value(row.metric, row.measured), _percent(row.relative_error, "{:+.1%}"),
+                             _percent(row.measured_spread, "±{:.1%}")])
     return TextTable(["run", "metric", "predicted", "measured", "error", "measured rounds ±"], rows,
                      align_left=2) if rows else None
+
+
+def _percent(value: float, template: str) -> str:
+    return "–" if math.isnan(value) else template.format(value)

@@ -1,4 +1,5 @@
-"""Predict, then measure: simulate what a results directory measured, and compare metric by metric.
+"""Predict, then measure: simulate what a results directory measured, and compare metric by metric
+(`compare` is metrics/predicted.py's, which the report uses too).
 
 The run configuration comes from the measured results (their `run_config`, with the KV budget that
 run resolved), so the simulation serves exactly the requests and knobs the measured run served.
@@ -6,45 +7,13 @@ run resolved), so the simulation serves exactly the requests and knobs the measu
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
-
 from tokbench.benchmark.config_files import load_config
-from tokbench.metrics.rounds import rounds_spread
+from tokbench.metrics.predicted import compare  # noqa: F401 (the simulator's API: predict, then compare)
 from tokbench.results import Results
 from tokbench.simulate.benchmark import simulate_benchmark
-
-# The metrics a prediction is judged on (run summary keys), in the order `compare` lists them.
-COMPARED = (
-    "duration_s", "output_throughput", "total_token_throughput", "request_throughput",
-    "mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "mean_tpot_ms", "median_tpot_ms", "p99_tpot_ms",
-    "median_itl_ms", "p99_itl_ms", "median_e2el_ms", "p99_e2el_ms", "prefill_throughput", "decode_throughput",
-    "num_steps", "mean_batch_size", "padding_ratio", "kv_fragmentation", "preemptions",
-)
 
 
 def predict_measured(measured: Results, cost_model, *, workers: int = 1) -> Results:
     """The measured run's configuration, simulated with `cost_model` (its tokbench strategies only)."""
     config = load_config(measured.path)
     return simulate_benchmark(config, cost_model, workers=workers, against=measured.path.parent)
-
-
-def _number(value) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def compare(predicted: Results, measured: Results, metrics: tuple[str, ...] = COMPARED) -> pd.DataFrame:
-    """One row per (run, metric) of the runs both have: predicted, measured, relative error
-    (predicted / measured - 1; NaN where the measured value is 0 or missing), and the measured
-    rounds' spread (metrics/rounds.rounds_spread; NaN for a single round): an error within it is
-    as close as the measurement repeats itself."""
-    rows = []
-    for name in [n for n in predicted.run_names if n in measured.run_names]:
-        p_summary, real = predicted.run(name).summary, measured.run(name)
-        for metric in metrics:
-            p, m = _number(p_summary.get(metric)), _number(real.summary.get(metric))
-            rel = p / m - 1.0 if m and not math.isnan(m) else float("nan")
-            rows.append({"run": name, "metric": metric, "predicted": p, "measured": m, "relative_error": rel,
-                         "measured_spread": rounds_spread(real.rounds, metric)})
-    return pd.DataFrame(rows, columns=["run", "metric", "predicted", "measured", "relative_error", "measured_spread"])
