@@ -27,7 +27,7 @@ from tokbench.engine.attention import decode_rows, sdpa
 from tokbench.engine.engine import Engine
 from tokbench.workload.warmup import warmup_requests
 from tokbench.engine.policy import SchedulerConfig
-from tokbench.model import elementwise, load_model, packed_linear
+from tokbench.model import elementwise, greedy_head, load_model, packed_linear
 from tokbench.workload import load_workload
 
 SPENT: dict[str, float] = defaultdict(float)
@@ -86,6 +86,7 @@ def main() -> None:
         (elementwise.NativeElementwise, "silu_mul", "elementwise: SiLU*mul"),
         (elementwise.TorchElementwise, "argmax", "elementwise: argmax"),
         (elementwise.NativeElementwise, "argmax", "elementwise: argmax"),
+        (greedy_head.ScreenedGreedyHead, "screen", "LM head"),  # greedy tokens when the int8 screen runs
         (runner_module, "build_step_inputs", "host: step inputs"),
         (type(engine.backend), "bind", "host: step inputs"),
         (strategy, "plan", "host: strategy plan/step_done"),
@@ -109,7 +110,7 @@ def main() -> None:
     wall = best.pop("wall")
     best["host: loop, recorder, model glue"] = wall - sum(best.values())
     print(f"{a.strategy} on {a.workload}: {wall:.2f} s wall (fastest of {a.repeats}), {out_tokens / wall:.0f} output "
-          f"tok/s, {torch.get_num_threads()} threads, elementwise {model.elementwise_path}")
+          f"tok/s, {torch.get_num_threads()} threads, elementwise {model.elementwise_path}, LM head {model.lm_head_path}")
     for name, seconds in sorted(best.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<36}{seconds:>8.2f} s {100 * seconds / wall:>6.1f}%")
 

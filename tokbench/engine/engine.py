@@ -67,6 +67,7 @@ class Engine:
                 "cpu_decode_kernel": native_decode.status() if self.backend.head_major_kv else None,
                 "linear_layers": self.loaded.model.linear_path,
                 "elementwise_kernels": self.loaded.model.elementwise_path,
+                "lm_head": self.loaded.model.lm_head_path,
                 "host_huge_pages": self.host_huge_pages,
                 "onednn_primitive_cache": self.onednn_primitive_cache}
 

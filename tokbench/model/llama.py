@@ -14,6 +14,7 @@ from torch import nn
 
 from tokbench.model.config import ModelConfig
 from tokbench.model.elementwise import TorchElementwise, select_elementwise
+from tokbench.model.greedy_head import ScreenedGreedyHead, select_greedy_head
 from tokbench.model.packed_linear import PackedLinear, pack_linears, unavailable_reason
 from tokbench.model.rope import RotaryTable
 
@@ -91,6 +92,8 @@ class LlamaModel(nn.Module):
         self.linear_path = "torch"  # how linear layers run, for the results (see prepare)
         self.elementwise = TorchElementwise()
         self.elementwise_path = "torch"  # how elementwise work runs, for the results (see prepare)
+        self.greedy_head: ScreenedGreedyHead | None = None  # greedy tokens without the full head (see prepare)
+        self.lm_head_path = "full"  # how greedy tokens are found, for the results
 
     def prepare(self, device: torch.device, dtype: torch.dtype) -> "LlamaModel":
         self.to(device=device, dtype=dtype).eval()
@@ -100,6 +103,7 @@ class LlamaModel(nn.Module):
             pack_linears(self)
         self.linear_path = "onednn-prepacked" if why_not is None else f"torch: {why_not}"
         self.elementwise, self.elementwise_path = select_elementwise(device, dtype)
+        self.greedy_head, self.lm_head_path = select_greedy_head(self.lm_head.weight, why_not is None)
         return self
 
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention,
@@ -119,6 +123,9 @@ class LlamaModel(nn.Module):
 
     def greedy(self, hidden: torch.Tensor) -> torch.Tensor:
         """The most likely next token of each row of `hidden` (long tensor on the model's device)."""
+        head = self.greedy_head
+        if head is not None and head.takes(hidden):
+            return head(hidden)
         return self.elementwise.argmax(self.logits(hidden))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:

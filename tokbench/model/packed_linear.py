@@ -52,6 +52,13 @@ def unavailable_reason(device: torch.device, dtype: torch.dtype, weight_bytes: i
     return None
 
 
+def weight_key(w: torch.Tensor) -> tuple:
+    """What changes when a weight is edited in place (its version counter) or replaced (its storage):
+    a copy made from it is stale when this differs."""
+    version = None if w.is_inference() else w._version  # inference tensors have no version counter
+    return w.data_ptr(), version, w.dtype, tuple(w.shape)
+
+
 class PackedLinear(nn.Module):
     """An nn.Linear's forward on a oneDNN-reordered copy of its weight; parameters are shared, not copied.
 
@@ -66,13 +73,8 @@ class PackedLinear(nn.Module):
         self._packed: torch.Tensor | None = None
         self._packed_key: tuple | None = None
 
-    def _weight_key(self) -> tuple:
-        w = self.weight
-        version = None if w.is_inference() else w._version  # inference tensors have no version counter
-        return w.data_ptr(), version, w.dtype, tuple(w.shape)
-
     def _pack(self) -> torch.Tensor:
-        key = self._weight_key()
+        key = weight_key(self.weight)
         if self._packed is None or self._packed_key != key:
             self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach())
             self._packed_key = key

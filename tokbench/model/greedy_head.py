@@ -1,0 +1,146 @@
+"""Greedy tokens on the CPU without the full fp32 LM head: an int8 screen, then an exact fp32 recheck.
+
+Greedy decoding needs each row's largest logit, not the logits. The LM head is 18% of a tiny-model
+step on two cores (docs/engine.md), and in fp32 it runs at the cores' peak; an int8 product of the
+same shape takes a quarter of the time or less (`torch._int_mm`, exact integer sums). The C kernel
+(greedy_head.c) bounds how far each int8 logit can be from the fp32 one (Cauchy-Schwarz on the
+quantisation errors, plus the fp32 dot's own rounding), computes in fp32 only the vocabulary rows
+whose bound reaches the best lower bound — a handful — and takes the first largest, as argmax does.
+The recheck is the fused multiply-add chain oneDNN's fp32 matmul computes, so the token is the one
+the full prepacked head gives, bit for bit in the logits that decide it.
+
+Used on CPU fp32 with the prepacked linears (whose bits the recheck gives) when torch has
+`_int_mm` and a C compiler is present; TOKBENCH_LM_HEAD_SCREEN=0 turns it off. The choice is
+recorded as `lm_head`. Only greedy tokens take this path: `LlamaModel.logits` is the full head.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from pathlib import Path
+
+import torch
+
+from tokbench.model.packed_linear import weight_key
+from tokbench.native_build import NativeLibrary
+
+SOURCE = Path(__file__).with_name("greedy_head.c")
+ENV = "TOKBENCH_LM_HEAD_SCREEN"
+SCREENED = "int8-screen+fp32-recheck"
+_STATS = 4  # per row: scale, |x~|, |x - x~|, |x| (greedy_head.c)
+
+
+def _bind(lib: ctypes.CDLL):
+    i64, ptr, i32 = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
+    lib.quantize_rows.argtypes, lib.quantize_rows.restype = [ptr, ptr, ptr, i64, i64], None
+    lib.screened_argmax.argtypes = [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i32]
+    lib.screened_argmax.restype = None
+    return lib
+
+
+LIBRARY = NativeLibrary(SOURCE, ENV, _bind)
+
+
+def _round_up(values: torch.Tensor) -> torch.Tensor:
+    """float64 -> float32, never below the exact value (the bounds must not shrink)."""
+    single = values.float()
+    return torch.where(single.double() < values, torch.nextafter(single, torch.full_like(single, math.inf)), single)
+
+
+class ScreenedGreedyHead:
+    """Greedy tokens of hidden rows against an LM head weight [vocab, hidden] (shared, not copied).
+
+    The int8 copy and the per-row bounds are remade when the weight changes (as PackedLinear's
+    copy is). Holds tensors only, so a model holding it can be deep-copied."""
+
+    def __init__(self, weight: torch.Tensor):
+        self.weight = weight
+        self.fault = _int8_matmul_fault(weight.shape[1])  # None, or why torch's int8 product cannot be used here
+        self._key: tuple | None = None
+        self._products = torch.empty(0, dtype=torch.int32)  # reused: a fresh one per step costs page faults
+        self._finite = False  # a weight with NaN or inf goes to the full head: torch's argmax rules need every logit
+
+    def _quantised(self) -> None:
+        key = weight_key(self.weight)
+        if key == self._key:
+            return
+        w = self.weight.detach()
+        self._key, self._finite = key, bool(torch.isfinite(w).all())
+        amax = w.abs().amax(dim=1)
+        scale = torch.where(amax > 0, amax / 127, torch.ones_like(amax))
+        q = torch.round(w / scale[:, None]).clamp_(-127, 127).to(torch.int8)
+        w64 = w.double()
+        self._q_t = q.t()  # [hidden, vocab] as _int_mm wants it; a transposed view is as fast as a copy
+        self._scale = scale.contiguous()
+        self._err = _round_up((w64 - q.double() * scale.double()[:, None]).norm(dim=1))
+        self._norm = _round_up(w64.norm(dim=1))
+
+    def takes(self, hidden: torch.Tensor) -> bool:
+        if self.fault:
+            return False
+        self._quantised()
+        return (self._finite and hidden.dim() == 2 and hidden.dtype is torch.float32 and hidden.is_cpu
+                and hidden.shape[1] == self.weight.shape[1])
+
+    def screen(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(greedy token per row, how many logits each row computed in fp32); for rows `takes`."""
+        self._quantised()
+        x = hidden.contiguous()
+        w = self.weight.detach()
+        rows, dim = x.shape
+        lib = LIBRARY.functions()
+        q = torch.empty(rows, dim, dtype=torch.int8)
+        stats = torch.empty(rows, _STATS)
+        lib.quantize_rows(x.data_ptr(), q.data_ptr(), stats.data_ptr(), rows, dim)
+        vocab = w.shape[0]
+        if self._products.numel() < rows * vocab:
+            with torch.inference_mode(False):  # written both in and out of inference mode: a normal tensor
+                self._products = torch.empty(rows * vocab, dtype=torch.int32)
+        acc = torch._int_mm(q, self._q_t, out=self._products[: rows * vocab].view(rows, vocab))
+        tokens = torch.empty(rows, dtype=torch.long)
+        checked = torch.empty(rows, dtype=torch.long)
+        lib.screened_argmax(acc.data_ptr(), stats.data_ptr(), self._scale.data_ptr(), self._err.data_ptr(),
+                            self._norm.data_ptr(), x.data_ptr(), w.data_ptr(), tokens.data_ptr(),
+                            checked.data_ptr(), rows, vocab, dim, torch.get_num_threads())
+        return tokens, checked
+
+    def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.screen(hidden)[0]
+
+
+def _int8_matmul_fault(dim: int) -> str | None:
+    """None when torch's CPU int8 matmul sums exactly at this hidden size, else what is wrong.
+
+    Checked, not assumed: torch 2.13's CPU `_int_mm` returns wrong sums when the inner size is 1."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randint(-127, 128, (3, dim), dtype=torch.int8, generator=gen)
+    b = torch.randint(-127, 128, (67, dim), dtype=torch.int8, generator=gen)
+    try:
+        got = torch._int_mm(a, b.t())
+    except (AttributeError, RuntimeError) as exc:
+        return f"this torch has no CPU int8 matmul ({str(exc).splitlines()[0][:80]})"
+    exact = (a.double() @ b.double().t()).to(torch.int32)  # exact: |sums| < 2^53
+    return None if torch.equal(got, exact) else f"torch's int8 matmul gives wrong sums at hidden size {dim}"
+
+
+def unavailable_reason(weight: torch.Tensor, packed: bool) -> str | None:
+    """None when the screen can serve this LM head weight, else why not (for the results)."""
+    if weight.device.type != "cpu" or weight.dtype != torch.float32:
+        return "full: the screen is for fp32 on the CPU"
+    if not packed:
+        return "full: the linears are not prepacked (the recheck gives the prepacked head's bits)"
+    if not weight.is_contiguous():
+        return "full: the LM head weight is not contiguous"
+    if LIBRARY.functions() is None:
+        return f"full: {LIBRARY.status}"
+    return None
+
+
+def select_greedy_head(weight: torch.Tensor, packed: bool) -> tuple[ScreenedGreedyHead | None, str]:
+    """(the screen, or None for the full head; what the results record as `lm_head`)."""
+    why_not = unavailable_reason(weight, packed)
+    if why_not:
+        return None, why_not
+    head = ScreenedGreedyHead(weight)
+    return (None, f"full: {head.fault}") if head.fault else (head, SCREENED)
