@@ -25,7 +25,8 @@ def screen_available():
 def _head(weight: torch.Tensor) -> tuple[ScreenedGreedyHead, PackedLinear]:
     linear = nn.Linear(weight.shape[1], weight.shape[0], bias=False)
     linear.weight.data = weight
-    return ScreenedGreedyHead(linear.weight), PackedLinear(linear)
+    full = PackedLinear(linear)
+    return ScreenedGreedyHead(linear.weight, full), full
 
 
 def _full_tokens(full: PackedLinear, hidden: torch.Tensor) -> torch.Tensor:
@@ -86,6 +87,30 @@ def test_zero_and_non_finite_rows_follow_torchs_argmax():
     assert checked[:4].tolist() == [500] * 4  # nothing to bound: every logit computed
 
 
+def test_rows_with_too_many_possible_winners_go_to_the_full_head():
+    gen = torch.Generator().manual_seed(4)
+    weight = torch.ones(3000, 40) + torch.randn(3000, 40, generator=gen) * 1e-6  # int8 sees one row 3000 times
+    screen, full = _head(weight)
+    hidden = torch.randn(6, 40, generator=gen)
+    tokens, checked = screen.screen(hidden)
+    assert torch.equal(tokens, _full_tokens(full, hidden))
+    assert checked.tolist() == [3000] * 6
+
+
+@pytest.mark.parametrize("dim", [700, 1024, 2048])
+def test_long_hidden_sizes_recheck_in_the_full_heads_blocks(dim):
+    # oneDNN sums a long hidden size in blocks (512 at 1024, 1024 at 2048, on the machine measured):
+    # the probe must find the recheck order that gives the full head's bits, or refuse the screen.
+    gen = torch.Generator().manual_seed(dim)
+    screen, full = _head(torch.randn(4000, dim, generator=gen) * 0.02)
+    hidden = torch.randn(16, dim, generator=gen) * 3
+    if screen.fault:
+        assert screen.block is None and not screen.takes(hidden)
+        return
+    assert screen.block is not None
+    assert torch.equal(screen(hidden), _full_tokens(full, hidden))
+
+
 def test_a_weight_edited_after_the_screen_is_built_is_screened_anew():
     gen = torch.Generator().manual_seed(2)
     screen, full = _head(torch.randn(800, 48, generator=gen))
@@ -132,17 +157,25 @@ def test_any_head_and_rows_give_the_full_heads_tokens(vocab, dim, rows, seed, we
 def test_an_int8_product_that_sums_wrong_is_never_used(monkeypatch):
     weight = torch.randn(100, 16)
     monkeypatch.setattr(torch, "_int_mm", lambda a, b, out=None: (a.double() @ b.double()).to(torch.int32) + 1)
-    screen, why = select_greedy_head(weight, packed=True)
+    screen, why = select_greedy_head(weight, True, lambda x: x @ weight.t())
     assert screen is None and why == "full: torch's int8 matmul gives wrong sums at hidden size 16"
-    assert not ScreenedGreedyHead(weight).takes(torch.randn(2, 16))
+    assert not ScreenedGreedyHead(weight, lambda x: x @ weight.t()).takes(torch.randn(2, 16))
+
+
+def test_a_recheck_that_does_not_give_the_full_heads_sums_is_never_used():
+    weight = torch.randn(100, 16)
+    differs = lambda x: torch.nextafter(x @ weight.t(), torch.tensor(float("inf")))  # noqa: E731  one ulp up
+    screen, why = select_greedy_head(weight, True, differs)
+    assert screen is None and why == "full: the fp32 recheck does not give this build's full-head sums bit for bit"
 
 
 def test_selection_says_why_the_full_head_runs(monkeypatch, tmp_path):
     weight = torch.randn(100, 16)
-    assert select_greedy_head(weight, packed=True)[1] == SCREENED
-    assert select_greedy_head(weight.bfloat16(), packed=True) == (None, "full: the screen is for fp32 on the CPU")
-    assert select_greedy_head(weight, packed=False)[1].startswith("full: the linears are not prepacked")
-    assert select_greedy_head(weight.t(), packed=True)[1] == "full: the LM head weight is not contiguous"
+    full = _head(weight)[1]
+    assert select_greedy_head(weight, True, full)[1] == SCREENED
+    assert select_greedy_head(weight.bfloat16(), True, full) == (None, "full: the screen is for fp32 on the CPU")
+    assert select_greedy_head(weight, False, full)[1].startswith("full: the linears are not prepacked")
+    assert select_greedy_head(weight.t(), True, full)[1] == "full: the LM head weight is not contiguous"
     monkeypatch.setenv(greedy_head.ENV, "0")
     off = NativeLibrary(greedy_head.SOURCE, greedy_head.ENV, lambda lib: lib)
     assert off.functions() is None and off.status == f"disabled ({greedy_head.ENV}=0)"

@@ -6,9 +6,9 @@
  * where x~, w~_j are the dequantised int8 vectors. The fp32 logit itself differs from x.w_j by at
  * most gamma_K |x| |w_j| (K roundings of a dot product), so with h_j the sum of all three terms the
  * fp32 argmax lies among the j whose s_j + h_j reaches max_i (s_i - h_i). Only those are computed in
- * fp32, as a sequential fused multiply-add chain over the hidden size: the order oneDNN's fp32
- * matmul uses, so the recheck gives its bits (tests check that, and the tokens, against the full
- * head). A row with anything non-finite is computed in full the same way.
+ * fp32, as fused multiply-add chains in the order oneDNN's fp32 matmul sums (exact_logit), so the
+ * recheck gives its bits: greedy_head.py checks that once per head and uses the full head where it
+ * does not hold. A row with anything non-finite is computed in full the same way.
  *
  * Every row depends on itself alone, so batching never changes a token. Rows are split over OpenMP
  * threads when there are enough of them.
@@ -62,24 +62,28 @@ void quantize_rows(const float *x, int8_t *q, float *stats, int64_t rows, int64_
     }
 }
 
-/* The logit oneDNN's fp32 matmul computes: one fused multiply-add after another, in order. */
-static inline float exact_logit(const float *x, const float *w, int64_t dim) {
-    float acc = 0.0f;
-    for (int64_t i = 0; i < dim; i++)
-        acc = fmaf(x[i], w[i], acc);
-    return acc;
+/* The logit oneDNN's fp32 matmul computes: over each block of `block` hidden elements one fused
+ * multiply-add after another from zero, the blocks' sums added in order (oneDNN splits a long hidden
+ * size: 512-element blocks at 1024, 1024 at 2048 and 4096 on the machine measured; greedy_head.py
+ * finds the block size by probing, once per head). */
+static inline float exact_logit(const float *x, const float *w, int64_t dim, int64_t block) {
+    float total = 0.0f;
+    for (int64_t start = 0; start < dim; start += block) {
+        const int64_t end = start + block < dim ? start + block : dim;
+        float part = 0.0f;
+        for (int64_t i = start; i < end; i++)
+            part = fmaf(x[i], w[i], part);
+        total = start ? total + part : part;
+    }
+    return total;
 }
 
-/* argmax over every logit, torch's rule: the first NaN, else the first of the largest. */
-static int64_t full_argmax(const float *x, const float *w, int64_t vocab, int64_t dim) {
-    float best = -INFINITY;
-    int64_t idx = 0;
-    for (int64_t j = 0; j < vocab; j++) {
-        const float v = exact_logit(x, w + j * dim, dim);
-        if (v != v) return j;
-        if (v > best) best = v, idx = j;
-    }
-    return idx;
+/* out[i] = the recheck's logit of row x for vocabulary row idx[i]: for the caller's check, once per
+ * head, that these are the full head's bits on this machine. */
+void recheck_logits(const float *x, const float *w, const int64_t *idx, float *out, int64_t n, int64_t dim,
+                    int64_t block) {
+    for (int64_t i = 0; i < n; i++)
+        out[i] = exact_logit(x, w + idx[i] * dim, dim, block);
 }
 
 static inline v8 splat8(float v) {
@@ -90,6 +94,16 @@ static inline int any8(v8i m) {
     int64_t w[4];
     __builtin_memcpy(w, &m, sizeof w);
     return (w[0] | w[1] | w[2] | w[3]) != 0;
+}
+
+/* The upper bounds bound_row wrote over the products, j .. j + 7 (-inf past the vocabulary). */
+static inline v8 high8(const int32_t *ar, int64_t j, int64_t vocab) {
+    v8 high = splat8(-INFINITY);
+    if (vocab - j >= 8)
+        __builtin_memcpy(&high, ar + j, sizeof high); /* a constant size: one vector load */
+    else
+        __builtin_memcpy(&high, ar + j, (size_t)(vocab - j) * sizeof(float));
+    return high;
 }
 
 /* s_j (the int8 logit) and h_j (how far the fp32 logit may be from it) for j .. j + width - 1;
@@ -142,14 +156,24 @@ static float bound_row(int32_t *ar, const float *w_scale, const float *w_err, co
     return floor_;
 }
 
-/* acc [rows, vocab] int32: the int8 products (overwritten: scratch); stats from quantize_rows; per vocabulary row j:
- * w_scale[j], w_err[j] = |w_j - w~_j|, w_norm[j] = |w_j| (rounded up by the caller); x [rows, dim],
- * w [vocab, dim] fp32. out[r]: the greedy token of row r; checked[r]: how many logits it computed. */
+static inline int64_t count8(v8i m) {
+    int64_t n = 0;
+    for (int k = 0; k < 8; k++)
+        n -= m[k]; /* lanes are -1 where set */
+    return n;
+}
+
+/* acc [rows, vocab] int32: the int8 products (overwritten: scratch); stats from quantize_rows; per
+ * vocabulary row j: w_scale[j], w_err[j] = |w_j - w~_j|, w_norm[j] = |w_j| (rounded up by the
+ * caller); x [rows, dim], w [vocab, dim] fp32, `block` the recheck's block size. out[r]: the greedy
+ * token of row r, or -1 where the screen proves too little (a non-finite row, overflowing bounds,
+ * more than `most` rows that may win, a NaN logit): the caller runs the full head on those rows.
+ * checked[r]: how many logits row r computed in fp32. */
 void screened_argmax(int32_t *acc, const float *stats, const float *w_scale, const float *w_err,
                      const float *w_norm, const float *x, const float *w, int64_t *out, int64_t *checked,
-                     int64_t rows, int64_t vocab, int64_t dim, int threads) {
-    /* gamma_K |x| |w_j| bounds the fp32 dot's rounding; the 2^-10 and 2^-20 margins cover the
-     * roundings in computing s_j and the bound itself (a few units of 2^-24 each). */
+                     int64_t rows, int64_t vocab, int64_t dim, int64_t block, int64_t most, int threads) {
+    /* gamma_K |x| |w_j| bounds the fp32 dot's rounding (any order of summation); the 2^-10 and
+     * 2^-20 margins cover the roundings in computing s_j and the bound itself (a few 2^-24 each). */
     const float gamma = (float)(dim + 2) * UNIT_ROUNDOFF / (1.0f - (float)(dim + 2) * UNIT_ROUNDOFF);
     const float widen = 1.0f + 1.0f / 1024.0f;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (rows >= PARALLEL_MIN_ROWS)
@@ -157,46 +181,38 @@ void screened_argmax(int32_t *acc, const float *stats, const float *w_scale, con
         const float *st = stats + r * STATS, *xr = x + r * dim;
         int32_t *ar = acc + r * vocab;
         const float scale = st[SCALE], a = st[NORM_Q] * widen, b = (st[NORM_ERR] + gamma * st[NORM_X]) * widen;
-        if (scale == 0.0f) {
-            out[r] = full_argmax(xr, w, vocab, dim);
-            checked[r] = vocab;
+        out[r] = -1;
+        checked[r] = 0;
+        if (scale == 0.0f)
             continue;
-        }
         const float floor_ = bound_row(ar, w_scale, w_err, w_norm, scale, a, b, vocab);
-        if (!isfinite(floor_)) { /* overflowing bounds: prove nothing, compute everything */
-            out[r] = full_argmax(xr, w, vocab, dim);
-            checked[r] = vocab;
+        if (!isfinite(floor_))
             continue;
-        }
+        const v8 floor8 = splat8(floor_);
+        int64_t candidates = 0;
+        for (int64_t j = 0; j < vocab; j += 8)
+            candidates += count8(high8(ar, j, vocab) >= floor8);
+        if (candidates > most)
+            continue;
         float best = -INFINITY;
         int64_t idx = -1, n = 0;
-        const v8 floor8 = splat8(floor_);
-        for (int64_t j = 0; j < vocab; j += 8) {
-            const int64_t width = vocab - j < 8 ? vocab - j : 8;
-            v8 high = splat8(-INFINITY);
-            if (width == 8)
-                __builtin_memcpy(&high, ar + j, sizeof high);
-            else
-                __builtin_memcpy(&high, ar + j, (size_t)width * sizeof(float));
-            const v8i reaches = high >= floor8;
+        for (int64_t j = 0; j < vocab && n < candidates; j += 8) {
+            const v8i reaches = high8(ar, j, vocab) >= floor8;
             if (!any8(reaches))
                 continue;
-            for (int64_t k = 0; k < width; k++) {
+            for (int64_t k = 0; k < 8; k++) {
                 if (!reaches[k])
                     continue;
-                const float v = exact_logit(xr, w + (j + k) * dim, dim);
+                const float v = exact_logit(xr, w + (j + k) * dim, dim, block);
                 n++;
-                if (v != v) { /* an overflow the bounds did not show: torch's rule needs every logit */
-                    best = v;
+                if (v != v) { /* an overflow the bounds did not show: torch's NaN rule needs every logit */
+                    idx = -1;
                     break;
                 }
                 if (idx < 0 || v > best) best = v, idx = j + k;
             }
-            if (best != best) {
-                idx = full_argmax(xr, w, vocab, dim);
-                n = vocab;
+            if (idx < 0)
                 break;
-            }
         }
         out[r] = idx;
         checked[r] = n;

@@ -6,8 +6,10 @@ same shape takes a quarter of the time or less (`torch._int_mm`, exact integer s
 (greedy_head.c) bounds how far each int8 logit can be from the fp32 one (Cauchy-Schwarz on the
 quantisation errors, plus the fp32 dot's own rounding), computes in fp32 only the vocabulary rows
 whose bound reaches the best lower bound — a handful — and takes the first largest, as argmax does.
-The recheck is the fused multiply-add chain oneDNN's fp32 matmul computes, so the token is the one
-the full prepacked head gives, bit for bit in the logits that decide it.
+The recheck sums in the order oneDNN's fp32 matmul does (probed once per head), so the token is the
+one the full prepacked head gives, bit for bit in the logits that decide it. Rows the screen proves
+too little for (non-finite values, or more than 1/32 of the vocabulary still possible) go to the
+full head.
 
 Used on CPU fp32 with the prepacked linears (whose bits the recheck gives) when torch has
 `_int_mm` and a C compiler is present; TOKBENCH_LM_HEAD_SCREEN=0 turns it off. The choice is
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import math
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -34,7 +37,8 @@ _STATS = 4  # per row: scale, |x~|, |x - x~|, |x| (greedy_head.c)
 def _bind(lib: ctypes.CDLL):
     i64, ptr, i32 = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
     lib.quantize_rows.argtypes, lib.quantize_rows.restype = [ptr, ptr, ptr, i64, i64], None
-    lib.screened_argmax.argtypes = [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i32]
+    lib.recheck_logits.argtypes, lib.recheck_logits.restype = [ptr, ptr, ptr, ptr, i64, i64, i64], None
+    lib.screened_argmax.argtypes = [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, i32]
     lib.screened_argmax.restype = None
     return lib
 
@@ -54,9 +58,18 @@ class ScreenedGreedyHead:
     The int8 copy and the per-row bounds are remade when the weight changes (as PackedLinear's
     copy is). Holds tensors only, so a model holding it can be deep-copied."""
 
-    def __init__(self, weight: torch.Tensor):
+    def __init__(self, weight: torch.Tensor, full: Callable[[torch.Tensor], torch.Tensor]):
+        """`full`: the full head (hidden rows -> logits), whose tokens these must be."""
         self.weight = weight
-        self.fault = _int8_matmul_fault(weight.shape[1])  # None, or why torch's int8 product cannot be used here
+        self.full = full
+        # A row with more possible winners than this goes to the full head: each recheck is a
+        # scalar chain, the full head a vectorised matmul (an order of magnitude more per logit).
+        self.most_checked = max(64, weight.shape[0] // 32)
+        # The recheck's block size (None: no order found that gives the full head's bits), and
+        # None or why the screen cannot be trusted here: then the model uses the full head.
+        self.block = _recheck_block(weight, full)
+        self.fault = _int8_matmul_fault(weight.shape[1]) or (
+            None if self.block else "the fp32 recheck does not give this build's full-head sums bit for bit")
         self._key: tuple | None = None
         self._products = torch.empty(0, dtype=torch.int32)  # reused: a fresh one per step costs page faults
         self._finite = False  # a weight with NaN or inf goes to the full head: torch's argmax rules need every logit
@@ -102,7 +115,13 @@ class ScreenedGreedyHead:
         checked = torch.empty(rows, dtype=torch.long)
         lib.screened_argmax(acc.data_ptr(), stats.data_ptr(), self._scale.data_ptr(), self._err.data_ptr(),
                             self._norm.data_ptr(), x.data_ptr(), w.data_ptr(), tokens.data_ptr(),
-                            checked.data_ptr(), rows, vocab, dim, torch.get_num_threads())
+                            checked.data_ptr(), rows, vocab, dim, self.block, self.most_checked,
+                            torch.get_num_threads())
+        unproven = (tokens < 0).nonzero().flatten()
+        if len(unproven):  # non-finite rows, or too many possible winners: the full head decides
+            with torch.inference_mode():
+                tokens[unproven] = self.full(x.index_select(0, unproven)).argmax(dim=-1)
+            checked[unproven] = vocab
         return tokens, checked
 
     def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -124,6 +143,32 @@ def _int8_matmul_fault(dim: int) -> str | None:
     return None if torch.equal(got, exact) else f"torch's int8 matmul gives wrong sums at hidden size {dim}"
 
 
+def _recheck_block(weight: torch.Tensor, full: Callable[[torch.Tensor], torch.Tensor]) -> int | None:
+    """The block size at which the recheck gives the full head's logits bit for bit, or None.
+
+    Probed, not assumed: oneDNN's fp32 matmul sums the hidden size in one chain up to 512 and in
+    blocks beyond (512 at 1024, 1024 at 2048 and 4096, measured); a build that sums otherwise would
+    still give every strategy the same tokens, but not always the full head's (or the reference's)
+    on a near-tie, so it gets the full head."""
+    vocab, dim = weight.shape
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, dim, generator=gen)
+    idx = torch.arange(0, vocab, max(1, vocab // 1024))
+    with torch.inference_mode():
+        want = full(x)[:, idx]
+    got = torch.empty(len(idx))
+    w = weight.detach()
+    for block in dict.fromkeys([dim, *(b for b in (1024, 512, 2048, 256, 768, 384, 128) if b < dim)]):
+        for row in range(3):
+            LIBRARY.functions().recheck_logits(x[row].data_ptr(), w.data_ptr(), idx.data_ptr(), got.data_ptr(),
+                                               len(idx), dim, block)
+            if not torch.equal(got, want[row]):
+                break
+        else:
+            return block
+    return None
+
+
 def unavailable_reason(weight: torch.Tensor, packed: bool) -> str | None:
     """None when the screen can serve this LM head weight, else why not (for the results)."""
     if weight.device.type != "cpu" or weight.dtype != torch.float32:
@@ -137,10 +182,11 @@ def unavailable_reason(weight: torch.Tensor, packed: bool) -> str | None:
     return None
 
 
-def select_greedy_head(weight: torch.Tensor, packed: bool) -> tuple[ScreenedGreedyHead | None, str]:
-    """(the screen, or None for the full head; what the results record as `lm_head`)."""
+def select_greedy_head(weight: torch.Tensor, packed: bool,
+                       full: Callable[[torch.Tensor], torch.Tensor]) -> tuple[ScreenedGreedyHead | None, str]:
+    """(the screen, or None for the full head `full`; what the results record as `lm_head`)."""
     why_not = unavailable_reason(weight, packed)
     if why_not:
         return None, why_not
-    head = ScreenedGreedyHead(weight)
+    head = ScreenedGreedyHead(weight, full)
     return (None, f"full: {head.fault}") if head.fault else (head, SCREENED)

@@ -103,7 +103,7 @@ class LlamaModel(nn.Module):
             pack_linears(self)
         self.linear_path = "onednn-prepacked" if why_not is None else f"torch: {why_not}"
         self.elementwise, self.elementwise_path = select_elementwise(device, dtype)
-        self.greedy_head, self.lm_head_path = select_greedy_head(self.lm_head.weight, why_not is None)
+        self.greedy_head, self.lm_head_path = select_greedy_head(self.lm_head.weight, why_not is None, self.lm_head)
         return self
 
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, attention: Attention,
