@@ -108,8 +108,11 @@ class ScreenedGreedyHead:
         lib.quantize_rows(x.data_ptr(), q.data_ptr(), stats.data_ptr(), rows, dim)
         vocab = w.shape[0]
         if self._products.numel() < rows * vocab:
-            with torch.inference_mode(False):  # written both in and out of inference mode: a normal tensor
-                self._products = torch.empty(rows * vocab, dtype=torch.int32)
+            # Grown to twice what is needed: a run's row counts climb one at a time, and growing to
+            # each new count pages in fresh scratch at every new high (measured: 0.5 s over calls of
+            # 1 to 256 rows, 0.2 s doubling). Written both in and out of inference mode: a normal tensor.
+            with torch.inference_mode(False):
+                self._products = torch.empty(2 * rows * vocab, dtype=torch.int32)
         acc = torch._int_mm(q, self._q_t, out=self._products[: rows * vocab].view(rows, vocab))
         tokens = torch.empty(rows, dtype=torch.long)
         checked = torch.empty(rows, dtype=torch.long)
