@@ -56,7 +56,8 @@ class ScreenedGreedyHead:
     """Greedy tokens of hidden rows against an LM head weight [vocab, hidden] (shared, not copied).
 
     The int8 copy and the per-row bounds are remade when the weight changes (as PackedLinear's
-    copy is). Holds tensors only, so a model holding it can be deep-copied."""
+    copy is). Holds tensors and the full head (a module of the same model), so a model holding it
+    can be deep-copied."""
 
     def __init__(self, weight: torch.Tensor, full: Callable[[torch.Tensor], torch.Tensor]):
         """`full`: the full head (hidden rows -> logits), whose tokens these must be."""
