@@ -8,7 +8,8 @@
  * fp32 argmax lies among the j whose s_j + h_j reaches max_i (s_i - h_i). Only those are computed in
  * fp32, as fused multiply-add chains in the order oneDNN's fp32 matmul sums (exact_logit), so the
  * recheck gives its bits: greedy_head.py checks that once per head and uses the full head where it
- * does not hold. A row with anything non-finite is computed in full the same way.
+ * does not hold. A row the screen proves too little for (a non-finite value, too many rows that may
+ * win) is left to the full head, which greedy_head.py runs on it.
  *
  * Every row depends on itself alone, so batching never changes a token. Rows are split over OpenMP
  * threads when there are enough of them.
@@ -26,7 +27,7 @@ enum { SCALE, NORM_Q, NORM_ERR, NORM_X, STATS };
 
 /* x [rows, dim] -> q [rows, dim] int8 with a per-row scale (max |x| / 127), and per row:
  * the scale, |x~| (the dequantised row's norm), |x - x~| and |x|. A non-finite row gets scale 0,
- * which tells screened_argmax to compute that row in full. */
+ * which tells screened_argmax to leave it to the full head. */
 void quantize_rows(const float *x, int8_t *q, float *stats, int64_t rows, int64_t dim) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * dim;
