@@ -100,6 +100,9 @@ class ScreenedGreedyHead:
     def screen(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(greedy token per row, how many logits each row computed in fp32); for rows `takes`."""
         self._quantised()
+        return self._screen(hidden)
+
+    def _screen(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = hidden.contiguous()
         w = self.weight.detach()
         rows, dim = x.shape
@@ -128,8 +131,10 @@ class ScreenedGreedyHead:
             checked[unproven] = vocab
         return tokens, checked
 
-    def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.screen(hidden)[0]
+    def __call__(self, hidden: torch.Tensor) -> torch.Tensor | None:
+        """Greedy tokens of `hidden`, or None where the screen does not take it (the caller runs the
+        full head). The model's one call per step: the weight is checked for changes once."""
+        return self._screen(hidden)[0] if self.takes(hidden) else None
 
 
 def _int8_matmul_fault(dim: int) -> str | None:

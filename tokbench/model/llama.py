@@ -123,10 +123,8 @@ class LlamaModel(nn.Module):
 
     def greedy(self, hidden: torch.Tensor) -> torch.Tensor:
         """The most likely next token of each row of `hidden` (long tensor on the model's device)."""
-        head = self.greedy_head
-        if head is not None and head.takes(hidden):
-            return head(hidden)
-        return self.elementwise.argmax(self.logits(hidden))
+        tokens = self.greedy_head(hidden) if self.greedy_head is not None else None
+        return tokens if tokens is not None else self.elementwise.argmax(self.logits(hidden))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         if isinstance(self.lm_head, PackedLinear):
