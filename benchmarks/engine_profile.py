@@ -17,6 +17,7 @@ import argparse
 import time
 from collections import defaultdict
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 
 import torch
 
@@ -53,26 +54,26 @@ def patched(obj, name: str, category: str):
         setattr(obj, name, original)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workload", default="high-variance")
-    parser.add_argument("--strategy", default="tokenmaxxing")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--repeats", type=int, default=3)
-    a = parser.parse_args()
-    if a.threads:
-        torch.set_num_threads(a.threads)
+@dataclass
+class Profile:
+    wall: float  # seconds, the fastest repeat
+    rows: dict[str, float]  # seconds by row, that repeat's; "host: loop, recorder, model glue" is the rest
+    out_tokens: int
+    elementwise_path: str
+    lm_head_path: str
+
+
+def profile(workload: str, strategy_name: str, repeats: int) -> Profile:
     loaded = load_model("tiny", dtype=torch.float32, device=torch.device("cpu"), seed=0)
     cfg = loaded.cfg
-    wl = load_workload(a.workload, seed=0, vocab_size=cfg.vocab_size, max_model_len=cfg.max_model_len)
+    wl = load_workload(workload, seed=0, vocab_size=cfg.vocab_size, max_model_len=cfg.max_model_len)
     budget = CPU_DEFAULT_SEQUENCES * cfg.max_model_len
     sched = SchedulerConfig(kv_budget_tokens=budget, max_model_len=cfg.max_model_len)
     engine = Engine(loaded, budget)
-    strategy = resolve(a.strategy)
+    strategy = resolve(strategy_name)
     engine.serve(strategy, sched, warmup_requests(wl.requests))
 
     model = loaded.model
-    lm_head = model.lm_head
     wrappers = [
         (packed_linear.PackedLinear, "forward", "linear layers"),
         (torch.nn.Linear, "forward", "linear layers"),
@@ -86,7 +87,7 @@ def main() -> None:
         (elementwise.NativeElementwise, "silu_mul", "elementwise: SiLU*mul"),
         (elementwise.TorchElementwise, "argmax", "elementwise: argmax"),
         (elementwise.NativeElementwise, "argmax", "elementwise: argmax"),
-        (greedy_head.ScreenedGreedyHead, "screen", "LM head: int8 screen + recheck"),
+        (greedy_head.ScreenedGreedyHead, "__call__", "LM head: int8 screen + recheck"),
         (runner_module, "build_step_inputs", "host: step inputs"),
         (type(engine.backend), "bind", "host: step inputs"),
         (strategy, "plan", "host: strategy plan/step_done"),
@@ -94,9 +95,9 @@ def main() -> None:
     ]
     best: dict[str, float] | None = None
     out_tokens = 0
-    for _ in range(a.repeats):
+    for _ in range(repeats):
         SPENT.clear()
-        with wrapped(wrappers), patched(lm_head, "forward", "LM head: full"):
+        with wrapped(wrappers), patched(model.lm_head, "forward", "LM head: full"):
             start = time.perf_counter()
             rec = engine.serve(strategy, sched, wl.requests)
             wall = time.perf_counter() - start
@@ -109,16 +110,31 @@ def main() -> None:
             best = row
     wall = best.pop("wall")
     best["host: loop, recorder, model glue"] = wall - sum(best.values())
-    print(f"{a.strategy} on {a.workload}: {wall:.2f} s wall (fastest of {a.repeats}), {out_tokens / wall:.0f} output "
-          f"tok/s, {torch.get_num_threads()} threads, elementwise {model.elementwise_path}, LM head {model.lm_head_path}")
-    for name, seconds in sorted(best.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:<36}{seconds:>8.2f} s {100 * seconds / wall:>6.1f}%")
+    return Profile(wall, best, out_tokens, model.elementwise_path, model.lm_head_path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", default="high-variance")
+    parser.add_argument("--strategy", default="tokenmaxxing")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    a = parser.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    p = profile(a.workload, a.strategy, a.repeats)
+    print(f"{a.strategy} on {a.workload}: {p.wall:.2f} s wall (fastest of {a.repeats}), {p.out_tokens / p.wall:.0f} "
+          f"output tok/s, {torch.get_num_threads()} threads, elementwise {p.elementwise_path}, LM head {p.lm_head_path}")
+    for name, seconds in sorted(p.rows.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<36}{seconds:>8.2f} s {100 * seconds / p.wall:>6.1f}%")
 
 
 @contextmanager
 def wrapped(wrappers):
     with ExitStack() as stack:
         for obj, name, category in wrappers:
+            if not hasattr(obj, name):  # renamed in the engine: the row would silently read zero
+                raise AttributeError(f"{obj.__name__} has no {name} to time for {category!r}")
             if name in vars(obj):  # only what the class itself defines (no double wrapping via a base)
                 stack.enter_context(patched(obj, name, category))
         yield
