@@ -40,7 +40,8 @@ def _expected(q, kc, vc, tables, bases, bs=16):
 
 
 @pytest.mark.parametrize("paged", [True, False], ids=["paged", "contiguous"])
-@pytest.mark.parametrize("heads", [(8, 4, 32), (4, 4, 64), (12, 2, 16)], ids=["gqa2", "mha", "gqa6"])
+@pytest.mark.parametrize("heads", [(8, 4, 32), (4, 4, 64), (12, 2, 16), (16, 4, 64), (16, 4, 128), (32, 4, 128)],
+                         ids=["gqa2", "mha", "gqa6", "gqa4-d64", "gqa4-d128", "gqa8-d128"])  # each of the kernel's specialised shapes
 @pytest.mark.parametrize("path", ["native", "grouped"])
 def test_decode_rows_match_per_row_attention(paged, heads, path):
     kernel = native_decode.load(torch.float32, torch.device("cpu")) if path == "native" else None

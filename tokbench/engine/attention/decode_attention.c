@@ -58,10 +58,12 @@ static inline v8 sum8x8(const v8 x[8]) {
 
 /* One (row, KV head) task: the `group` query heads sharing KV head h attend over the row's keys.
  * Written with explicit 8-float vectors (the compiler kept the running sums in memory, one float at
- * a time, otherwise) and inlined per head size so the `dim / 8` loops have constant trip counts. */
+ * a time, otherwise) and inlined per head size and group so the loops have constant trip counts.
+ * Each key and value is loaded once for all the group's heads, whose sums are independent chains
+ * the core overlaps; every head's own sums run in the same order as one head alone. */
 static inline __attribute__((always_inline)) void attend_task(
         const float *qh, const float *kh, const float *vh, float *oh, const int64_t *table, int64_t width,
-        int64_t block_size, const int64_t *bases, int64_t r, int64_t ctx, int64_t group, const int64_t dim,
+        int64_t block_size, const int64_t *bases, int64_t r, int64_t ctx, const int64_t group, const int64_t dim,
         float scale) {
     const int64_t nv = dim / 8;
     v8 qv[MAX_GROUP][MAX_DIM / 8], acc[MAX_GROUP][MAX_DIM / 8];
@@ -75,72 +77,98 @@ static inline __attribute__((always_inline)) void attend_task(
         }
     }
     int64_t slot[TILE], next[TILE];
+    int broke = 1;  /* the tile being read began at or held a jump */
     slots_of(next, ctx < TILE ? ctx : TILE, r, 0, table, width, block_size, bases);
     for (int64_t start = 0; start < ctx; start += TILE) {
         const int64_t n = ctx - start < TILE ? ctx - start : TILE;
         memcpy(slot, next, sizeof(int64_t) * n);
-        /* Ask for the next tile's keys and values now: paged blocks sit anywhere in the pool, where
-         * the hardware prefetcher cannot guess them, and waiting on memory costs more than the maths. */
+        /* Ask for the next tile's keys and values now, where the hardware prefetcher cannot guess
+         * them: from a jump in the slots (a paged block anywhere in the pool) on, through the tile
+         * after the jump's, while the hardware learns the new stream. A contiguous stretch is left
+         * to the hardware, which streams it faster alone. Into L2, not L1: a tile is 128+ lines,
+         * more than L1 can have in flight, and L1 prefetches that wait stall the loads behind them.
+         * Measured on 2 cores, six layers' KV (beyond L3), against prefetching every next tile into
+         * L1: 1.4x faster on contiguous blocks, 1.3x on runs of 1-8 blocks, 1.6x on shuffled blocks;
+         * on high-variance, the run's decode attention took 0.71 s instead of 0.89 s. */
         const int64_t after = start + TILE, n_next = ctx - after < TILE ? ctx - after : TILE;
         if (n_next > 0) {
             slots_of(next, n_next, r, after, table, width, block_size, bases);
-            for (int64_t t = 0; t < n_next; t++)
-                for (int64_t off = 0; off < dim; off += 16) {
-                    __builtin_prefetch(kh + next[t] * dim + off);
-                    __builtin_prefetch(vh + next[t] * dim + off);
-                }
-        }
-        /* Keys in groups of 8 (a short last group reads the tile's first key again, ignored). */
-        const float *keys[TILE];
-        for (int64_t t = 0; t < TILE; t++)
-            keys[t] = kh + slot[t < n ? t : 0] * dim;
-        for (int64_t g = 0; g < group; g++) {
-            float s[TILE], tile_max = -INFINITY;
-            for (int64_t t0 = 0; t0 < n; t0 += 8) {
-                v8 dots[8];
-                for (int u = 0; u < 8; u++) {
-                    const float *k = keys[t0 + u];
-                    v8 dot = qv[g][0] * load8(k);
-                    for (int64_t j = 1; j < nv; j++)
-                        dot += qv[g][j] * load8(k + 8 * j);
-                    dots[u] = dot;
-                }
-                const v8 sums = sum8x8(dots);
-                __builtin_memcpy(s + t0, &sums, sizeof sums);
+            int fresh = broke || next[0] != slot[n - 1] + 1, broke_next = next[0] != slot[n - 1] + 1;
+            for (int64_t t = 0; t < n_next; t++) {
+                const int jump = t > 0 && next[t] != next[t - 1] + 1;
+                fresh |= jump;
+                broke_next |= jump;
+                if (fresh)
+                    for (int64_t off = 0; off < dim; off += 16) {
+                        __builtin_prefetch(kh + next[t] * dim + off, 0, 2);
+                        __builtin_prefetch(vh + next[t] * dim + off, 0, 2);
+                    }
             }
-            /* Max, exponentials and their sum as vector operations over the whole tile; keys past n
-             * weigh exactly 0. (Scalar loops here were chains of dependent additions.) */
+            broke = broke_next;
+        }
+        /* Scores of every head, keys in groups of 8 (a short last group reads the tile's first key
+         * again, ignored). */
+        float s[MAX_GROUP][TILE];
+        for (int64_t t0 = 0; t0 < n; t0 += 8) {
+            v8 dots[MAX_GROUP][8];
+            for (int u = 0; u < 8; u++) {
+                const float *k = kh + slot[t0 + u < n ? t0 + u : 0] * dim;
+                v8 kv[MAX_DIM / 8];
+                for (int64_t j = 0; j < nv; j++)
+                    kv[j] = load8(k + 8 * j);
+                for (int64_t g = 0; g < group; g++) {
+                    v8 dot = qv[g][0] * kv[0];
+                    for (int64_t j = 1; j < nv; j++)
+                        dot += qv[g][j] * kv[j];
+                    dots[g][u] = dot;
+                }
+            }
+            for (int64_t g = 0; g < group; g++) {
+                const v8 sums = sum8x8(dots[g]);
+                __builtin_memcpy(s[g] + t0, &sums, sizeof sums);
+            }
+        }
+        /* Per head: max, exponentials and their sum as vector operations over the whole tile; keys
+         * past n weigh exactly 0. (Scalar loops here were chains of dependent additions.) */
+        v8 a[MAX_GROUP][MAX_DIM / 8];
+        for (int64_t g = 0; g < group; g++) {
+            float tile_max = -INFINITY;
             for (int64_t t = n; t < TILE; t++)
-                s[t] = -INFINITY;
-            v8 mx = load8(s);
+                s[g][t] = -INFINITY;
+            v8 mx = load8(s[g]);
             for (int t0 = 8; t0 < TILE; t0 += 8)
-                mx = vmax8(mx, load8(s + t0));
+                mx = vmax8(mx, load8(s[g] + t0));
             for (int i = 0; i < 8; i++)
                 tile_max = mx[i] > tile_max ? mx[i] : tile_max;
             const float m_new = tile_max > m[g] ? tile_max : m[g];
             const float alpha = exp_clamped(m[g] - m_new);  /* ~0 on the first tile, where l and acc are 0 */
             for (int64_t t = 0; t < TILE; t++)
-                s[t] = t < n ? exp_clamped(s[t] - m_new) : 0.0f;
-            v8 ps = load8(s);
+                s[g][t] = t < n ? exp_clamped(s[g][t] - m_new) : 0.0f;
+            v8 ps = load8(s[g]);
             for (int t0 = 8; t0 < TILE; t0 += 8)
-                ps += load8(s + t0);
+                ps += load8(s[g] + t0);
             float p_sum = 0.0f;
             for (int i = 0; i < 8; i++)
                 p_sum += ps[i];
             l[g] = l[g] * alpha + p_sum;
-            v8 a[MAX_DIM / 8];
-            for (int64_t j = 0; j < nv; j++)
-                a[j] = acc[g][j] * alpha;
-            for (int64_t t = 0; t < n; t++) {
-                const float *v = vh + slot[t] * dim;
-                const float p = s[t];
-                for (int64_t j = 0; j < nv; j++)
-                    a[j] += p * load8(v + 8 * j);
-            }
-            for (int64_t j = 0; j < nv; j++)
-                acc[g][j] = a[j];
             m[g] = m_new;
+            for (int64_t j = 0; j < nv; j++)
+                a[g][j] = acc[g][j] * alpha;
         }
+        for (int64_t t = 0; t < n; t++) {
+            const float *v = vh + slot[t] * dim;
+            v8 vv[MAX_DIM / 8];
+            for (int64_t j = 0; j < nv; j++)
+                vv[j] = load8(v + 8 * j);
+            for (int64_t g = 0; g < group; g++) {
+                const float p = s[g][t];
+                for (int64_t j = 0; j < nv; j++)
+                    a[g][j] += p * vv[j];
+            }
+        }
+        for (int64_t g = 0; g < group; g++)
+            for (int64_t j = 0; j < nv; j++)
+                acc[g][j] = a[g][j];
     }
     for (int64_t g = 0; g < group; g++) {
         const float inv = 1.0f / l[g];
@@ -166,12 +194,16 @@ int decode_attention(const float *q, const float *k_cache, const float *v_cache,
             float *oh = out + (r * q_heads + h * group) * dim;
             const float *kh = k_cache + h * slots * dim, *vh = v_cache + h * slots * dim;
             const int64_t ctx = ctx_lens[r];
-            switch (dim) {
-            case 32: attend_task(qh, kh, vh, oh, table, width, block_size, bases, r, ctx, group, 32, scale); break;
-            case 64: attend_task(qh, kh, vh, oh, table, width, block_size, bases, r, ctx, group, 64, scale); break;
-            case 128: attend_task(qh, kh, vh, oh, table, width, block_size, bases, r, ctx, group, 128, scale); break;
-            default: attend_task(qh, kh, vh, oh, table, width, block_size, bases, r, ctx, group, dim, scale);
-            }
+#define TASK(D, G) attend_task(qh, kh, vh, oh, table, width, block_size, bases, r, ctx, G, D, scale)
+            if (dim == 32 && group == 2) TASK(32, 2);
+            else if (dim == 64 && group == 4) TASK(64, 4);
+            else if (dim == 128 && group == 4) TASK(128, 4);
+            else if (dim == 128 && group == 8) TASK(128, 8);
+            else if (dim == 32) TASK(32, group);
+            else if (dim == 64) TASK(64, group);
+            else if (dim == 128) TASK(128, group);
+            else TASK(dim, group);
+#undef TASK
         }
     }
     return 0;
