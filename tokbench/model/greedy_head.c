@@ -20,7 +20,12 @@
 
 #include "native_vector.h"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #define PARALLEL_MIN_ROWS 4
+#define MOST_CAP 16384 /* candidates a row may keep on its thread's stack; more go to the full head */
 #define UNIT_ROUNDOFF 5.9604645e-8f /* 2^-24 */
 
 enum { SCALE, NORM_Q, NORM_ERR, NORM_X, STATS };
@@ -91,10 +96,18 @@ static inline v8 splat8(float v) {
     return (v8){v, v, v, v, v, v, v, v};
 }
 
-static inline int any8(v8i m) {
-    int64_t w[4];
-    __builtin_memcpy(w, &m, sizeof w);
-    return (w[0] | w[1] | w[2] | w[3]) != 0;
+/* The set lanes of m as bits, lane k -> bit k. */
+static inline unsigned mask8(v8i m) {
+#if defined(__AVX__)
+    __m256 f;
+    __builtin_memcpy(&f, &m, sizeof f);
+    return (unsigned)_mm256_movemask_ps(f);
+#else
+    unsigned bits = 0;
+    for (int k = 0; k < 8; k++)
+        bits |= (unsigned)(m[k] & 1) << k;
+    return bits;
+#endif
 }
 
 /* The upper bounds bound_row wrote over the products, j .. j + 7 (-inf past the vocabulary). */
@@ -157,11 +170,45 @@ static float bound_row(int32_t *ar, const float *w_scale, const float *w_err, co
     return floor_;
 }
 
-static inline int64_t count8(v8i m) {
+/* The j whose most (s_j + h_j, as bound_row wrote them) reaches `floor_`, in order, into cand: how
+ * many, or -1 when more than `most`. One pass, eight at a time; set lanes are rare. */
+static int64_t collect(const int32_t *ar, float floor_, int64_t vocab, int64_t most, int32_t *cand) {
+    const v8 floor8 = splat8(floor_);
     int64_t n = 0;
-    for (int k = 0; k < 8; k++)
-        n -= m[k]; /* lanes are -1 where set */
+    for (int64_t j = 0; j < vocab; j += 8) {
+        for (unsigned bits = mask8(high8(ar, j, vocab) >= floor8); bits; bits &= bits - 1) {
+            if (n == most)
+                return -1;
+            cand[n++] = (int32_t)(j + __builtin_ctz(bits));
+        }
+    }
     return n;
+}
+
+/* exact_logit of the vocabulary rows cand[0 .. n-1], eight side by side: each logit's own chain of
+ * fused multiply-adds runs in exact_logit's order (the same bits), while eight independent chains
+ * hide each one's latency. */
+static void exact_logits(const float *x, const float *w, const int32_t *cand, int64_t n, int64_t dim,
+                         int64_t block, float *out) {
+    for (int64_t c0 = 0; c0 < n; c0 += 8) {
+        const int64_t m = n - c0 < 8 ? n - c0 : 8;
+        const float *rows[8];
+        for (int k = 0; k < 8; k++)
+            rows[k] = w + (int64_t)cand[c0 + (k < m ? k : 0)] * dim;
+        float total[8] = {0}, part[8];
+        for (int64_t start = 0; start < dim; start += block) {
+            const int64_t end = start + block < dim ? start + block : dim;
+            for (int k = 0; k < 8; k++)
+                part[k] = 0.0f;
+            for (int64_t i = start; i < end; i++)
+                for (int k = 0; k < 8; k++)
+                    part[k] = fmaf(x[i], rows[k][i], part[k]);
+            for (int k = 0; k < 8; k++)
+                total[k] = start ? total[k] + part[k] : part[k];
+        }
+        for (int64_t k = 0; k < m; k++)
+            out[c0 + k] = total[k];
+    }
 }
 
 /* acc [rows, vocab] int32: the int8 products (overwritten: scratch); stats from quantize_rows; per
@@ -177,6 +224,7 @@ void screened_argmax(int32_t *acc, const float *stats, const float *w_scale, con
      * 2^-20 margins cover the roundings in computing s_j and the bound itself (a few 2^-24 each). */
     const float gamma = (float)(dim + 2) * UNIT_ROUNDOFF / (1.0f - (float)(dim + 2) * UNIT_ROUNDOFF);
     const float widen = 1.0f + 1.0f / 1024.0f;
+    const int64_t cap = most < MOST_CAP ? most : MOST_CAP;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (rows >= PARALLEL_MIN_ROWS)
     for (int64_t r = 0; r < rows; r++) {
         const float *st = stats + r * STATS, *xr = x + r * dim;
@@ -189,31 +237,21 @@ void screened_argmax(int32_t *acc, const float *stats, const float *w_scale, con
         const float floor_ = bound_row(ar, w_scale, w_err, w_norm, scale, a, b, vocab);
         if (!isfinite(floor_))
             continue;
-        const v8 floor8 = splat8(floor_);
-        int64_t candidates = 0;
-        for (int64_t j = 0; j < vocab; j += 8)
-            candidates += count8(high8(ar, j, vocab) >= floor8);
-        if (candidates > most)
+        int32_t cand[cap];
+        float logit[cap];
+        const int64_t n = collect(ar, floor_, vocab, cap, cand);
+        if (n < 0)
             continue;
+        exact_logits(xr, w, cand, n, dim, block, logit);
         float best = -INFINITY;
-        int64_t idx = -1, n = 0;
-        for (int64_t j = 0; j < vocab && n < candidates; j += 8) {
-            const v8i reaches = high8(ar, j, vocab) >= floor8;
-            if (!any8(reaches))
-                continue;
-            for (int64_t k = 0; k < 8; k++) {
-                if (!reaches[k])
-                    continue;
-                const float v = exact_logit(xr, w + (j + k) * dim, dim, block);
-                n++;
-                if (v != v) { /* an overflow the bounds did not show: torch's NaN rule needs every logit */
-                    idx = -1;
-                    break;
-                }
-                if (idx < 0 || v > best) best = v, idx = j + k;
-            }
-            if (idx < 0)
+        int64_t idx = -1;
+        for (int64_t c = 0; c < n; c++) {
+            if (logit[c] != logit[c]) { /* an overflow the bounds did not show: torch's NaN rule needs every logit */
+                idx = -1;
                 break;
+            }
+            if (idx < 0 || logit[c] > best) /* candidates in index order: the first largest wins, as argmax */
+                best = logit[c], idx = cand[c];
         }
         out[r] = idx;
         checked[r] = n;
