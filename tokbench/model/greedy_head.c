@@ -6,7 +6,7 @@
  * where x~, w~_j are the dequantised int8 vectors. The fp32 logit itself differs from x.w_j by at
  * most gamma_K |x| |w_j| (K roundings of a dot product), so with h_j the sum of all three terms the
  * fp32 argmax lies among the j whose s_j + h_j reaches max_i (s_i - h_i). Only those are computed in
- * fp32, as fused multiply-add chains in the order oneDNN's fp32 matmul sums (exact_logit), so the
+ * fp32, as fused multiply-add chains in the order oneDNN's fp32 matmul sums (exact_logits), so the
  * recheck gives its bits: greedy_head.py checks that once per head and uses the full head where it
  * does not hold. A row the screen proves too little for (a non-finite value, too many rows that may
  * win) is left to the full head, which greedy_head.py runs on it.
@@ -66,30 +66,6 @@ void quantize_rows(const float *x, int8_t *q, float *stats, int64_t rows, int64_
         st[NORM_ERR] = (float)sqrt(ne);
         st[NORM_X] = (float)sqrt(nx);
     }
-}
-
-/* The logit oneDNN's fp32 matmul computes: over each block of `block` hidden elements one fused
- * multiply-add after another from zero, the blocks' sums added in order (oneDNN splits a long hidden
- * size: 512-element blocks at 1024, 1024 at 2048 and 4096 on the machine measured; greedy_head.py
- * finds the block size by probing, once per head). */
-static inline float exact_logit(const float *x, const float *w, int64_t dim, int64_t block) {
-    float total = 0.0f;
-    for (int64_t start = 0; start < dim; start += block) {
-        const int64_t end = start + block < dim ? start + block : dim;
-        float part = 0.0f;
-        for (int64_t i = start; i < end; i++)
-            part = fmaf(x[i], w[i], part);
-        total = start ? total + part : part;
-    }
-    return total;
-}
-
-/* out[i] = the recheck's logit of row x for vocabulary row idx[i]: for the caller's check, once per
- * head, that these are the full head's bits on this machine. */
-void recheck_logits(const float *x, const float *w, const int64_t *idx, float *out, int64_t n, int64_t dim,
-                    int64_t block) {
-    for (int64_t i = 0; i < n; i++)
-        out[i] = exact_logit(x, w + idx[i] * dim, dim, block);
 }
 
 static inline v8 splat8(float v) {
@@ -185,9 +161,12 @@ static int64_t collect(const int32_t *ar, float floor_, int64_t vocab, int64_t m
     return n;
 }
 
-/* exact_logit of the vocabulary rows cand[0 .. n-1], eight side by side: each logit's own chain of
- * fused multiply-adds runs in exact_logit's order (the same bits), while eight independent chains
- * hide each one's latency. */
+/* The logits oneDNN's fp32 matmul computes for the vocabulary rows cand[0 .. n-1]: over each block
+ * of `block` hidden elements one fused multiply-add after another from zero, the blocks' sums added
+ * in order (oneDNN splits a long hidden size: 512-element blocks at 1024, 1024 at 2048 and 4096 on
+ * the machine measured; greedy_head.py finds the block size by probing this very function, once per
+ * head). Eight candidates side by side: each logit's chain keeps its order, while eight independent
+ * chains hide each one's latency. */
 static void exact_logits(const float *x, const float *w, const int32_t *cand, int64_t n, int64_t dim,
                          int64_t block, float *out) {
     for (int64_t c0 = 0; c0 < n; c0 += 8) {
@@ -209,6 +188,13 @@ static void exact_logits(const float *x, const float *w, const int32_t *cand, in
         for (int64_t k = 0; k < m; k++)
             out[c0 + k] = total[k];
     }
+}
+
+/* out[i] = the recheck's logit of row x for vocabulary row idx[i]: for the caller's check, once per
+ * head, that these are the full head's bits on this machine. */
+void recheck_logits(const float *x, const float *w, const int32_t *idx, float *out, int64_t n, int64_t dim,
+                    int64_t block) {
+    exact_logits(x, w, idx, n, dim, block, out);
 }
 
 /* acc [rows, vocab] int32: the int8 products (overwritten: scratch); stats from quantize_rows; per

@@ -162,7 +162,7 @@ def _recheck_block(weight: torch.Tensor, full: Callable[[torch.Tensor], torch.Te
     vocab, dim = weight.shape
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(3, dim, generator=gen)
-    idx = torch.arange(0, vocab, max(1, vocab // 1024))
+    idx = torch.arange(0, vocab, max(1, vocab // 1024), dtype=torch.int32)
     with torch.inference_mode():
         want = full(x)[:, idx]
     got = torch.empty(len(idx))
