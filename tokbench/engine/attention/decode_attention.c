@@ -93,7 +93,8 @@ static inline __attribute__((always_inline)) void attend_task(
         const int64_t after = start + TILE, n_next = ctx - after < TILE ? ctx - after : TILE;
         if (n_next > 0) {
             slots_of(next, n_next, r, after, table, width, block_size, bases);
-            int fresh = broke || next[0] != slot[n - 1] + 1, broke_next = next[0] != slot[n - 1] + 1;
+            const int jump_in = next[0] != slot[n - 1] + 1;  /* from this tile's last key to the next's first */
+            int fresh = broke || jump_in, broke_next = jump_in;
             for (int64_t t = 0; t < n_next; t++) {
                 const int jump = t > 0 && next[t] != next[t - 1] + 1;
                 fresh |= jump;
