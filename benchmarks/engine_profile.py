@@ -21,15 +21,15 @@ from dataclasses import dataclass
 
 import torch
 
-from tokbench.benchmark.strategy_registry import resolve
 from tokbench.benchmark.kv_sizing import CPU_DEFAULT_SEQUENCES
+from tokbench.benchmark.strategy_registry import resolve
 from tokbench.engine import runner as runner_module
 from tokbench.engine.attention import decode_rows, sdpa
 from tokbench.engine.engine import Engine
-from tokbench.workload.warmup import warmup_requests
 from tokbench.engine.policy import SchedulerConfig
 from tokbench.model import elementwise, greedy_head, load_model, packed_linear
 from tokbench.workload import load_workload
+from tokbench.workload.warmup import warmup_requests
 
 SPENT: dict[str, float] = defaultdict(float)
 

@@ -1,6 +1,9 @@
-"""Shared fixtures: the tiny random model and small mixed-length workloads."""
+"""Shared fixtures: the tiny random model, small mixed-length workloads, the benchmark scripts."""
 
+import importlib.util
 import random
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,3 +22,14 @@ def mixed_requests(n: int, seed: int = 0, max_prompt: int = 120, max_output: int
     rng = random.Random(seed)
     return [Request(i, 0.0, tuple(rng.randrange(4, 32000) for _ in range(rng.randint(1, max_prompt))),
                     rng.randint(1, max_output)) for i in range(n)]
+
+
+def load_benchmark(name: str):
+    """benchmarks/<name>.py as a module (the scripts are not a package), registered in sys.modules
+    so that its dataclasses can find their module."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -5,22 +5,14 @@ no longer calls reads zero, and the time moves silently into the "host" rest (th
 did, once, when the model's call to it changed name).
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "engine_profile.py"
+from tests.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("engine_profile", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("engine_profile")
 
 
 def test_every_kernel_row_times_calls_the_engine_makes(bench):
@@ -42,6 +34,5 @@ def test_a_method_the_engine_no_longer_has_is_an_error(bench):
         def run(self):
             return 1
 
-    with pytest.raises(AttributeError, match="no screen"):
-        with bench.wrapped([(Kernel, "screen", "a row")]):
-            pass
+    with pytest.raises(AttributeError, match="no screen"), bench.wrapped([(Kernel, "screen", "a row")]):
+        pass

@@ -4,22 +4,15 @@ A smoke test of the benchmark's plumbing (it reaches into the runner and the CUD
 not of its figures: each strategy must reach decode steps with all N sequences running.
 """
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import load_benchmark
 from tokbench.benchmark.strategy_registry import builtin_names
-
-PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "host_overhead.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("host_overhead", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("host_overhead")
 
 
 @pytest.mark.parametrize("path", ["cpu", "gpu-eager", "gpu-graphs"])
